@@ -1,0 +1,1 @@
+"""Benchmark data: typed samples and the loaders for mini, local folders and the hub."""

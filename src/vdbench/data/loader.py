@@ -1,0 +1,154 @@
+"""One loader for three sources: the bundled `mini`, a local folder in the hub layout, the hub."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from .schema import Sample, parse_row
+from .splits import HUB_ID, SPLITS, VIDEO_SOURCES
+
+MINI_DIR = Path(__file__).parent / "mini"
+
+
+@dataclass
+class Benchmark:
+    samples: list[Sample]
+    source: str  # "mini", a hub id, or a local folder
+    revision: str  # hub commit, else a hash of the parquet files
+    video_root: Path
+    skipped_missing: list[str] = field(default_factory=list)  # samples dropped by --skip-missing
+
+    def provenance(self) -> dict:
+        return {"dataset": self.source, "revision": self.revision,
+                "skipped_missing_videos": len(self.skipped_missing)}
+
+
+@dataclass(frozen=True)
+class Selection:
+    split: str = "all"
+    domain: str | None = None
+    action: str | None = None
+    per_action: int | None = None
+    limit: int | None = None
+
+    def apply(self, samples: list[Sample]) -> list[Sample]:
+        if self.split not in (*SPLITS, "all"):
+            raise InputError(f"--split: expected easy, medium, hard or all, got {self.split!r}")
+        out = [
+            s for s in samples
+            if (self.split == "all" or s.split == self.split)
+            and (self.domain is None or s.domain == self.domain)
+            and (self.action is None or s.action == self.action)
+        ]
+        if self.per_action is not None:
+            seen: dict[str, int] = defaultdict(int)
+            kept = []
+            for s in out:
+                if seen[s.action] < self.per_action:
+                    kept.append(s)
+                    seen[s.action] += 1
+            out = kept
+        if self.limit is not None:
+            out = out[: self.limit]
+        return out
+
+
+def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
+    """Parse every row of `root/data/test-*.parquet`; returns samples and a content hash."""
+    import pyarrow.parquet as pq
+
+    files = sorted((root / "data").glob("test-*.parquet"))
+    if not files:
+        raise InputError(f"{root}: no data/test-*.parquet files (expected the hub's layout)")
+    digest = hashlib.sha256()
+    samples: list[Sample] = []
+    seen: dict[str, str] = {}
+    for f in files:
+        digest.update(f.read_bytes())
+        try:
+            rows = pq.read_table(f).to_pylist()
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise InputError(f"{f}: cannot read parquet ({exc})") from None
+        for i, row in enumerate(rows):
+            s = parse_row(row, source=f"{f}: row {i}")
+            if s.sample_key in seen:
+                raise InputError(f"{f}: row {i}: duplicate sample_key {s.sample_key!r} "
+                                 f"(also in {seen[s.sample_key]})")
+            seen[s.sample_key] = f"{f.name}: row {i}"
+            samples.append(s)
+    return samples, digest.hexdigest()[:16]
+
+
+def resolve_video(path: str, video_root: Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else video_root / p
+
+
+def missing_videos(samples: list[Sample], video_root: Path) -> dict[str, list[str]]:
+    """Sample keys whose videos are absent, with the absent paths."""
+    out: dict[str, list[str]] = {}
+    for s in samples:
+        absent = [v.path for v in s.videos if not resolve_video(v.path, video_root).exists()]
+        if absent:
+            out[s.sample_key] = absent
+    return out
+
+
+def _missing_message(samples: list[Sample], missing: dict[str, list[str]], root: Path) -> str:
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for s in samples:
+        if s.sample_key in missing:
+            by_domain[s.domain].extend(missing[s.sample_key])
+    lines = [f"videos missing for {len(missing)} of {len(samples)} samples (looked under {root}):"]
+    for domain, paths in sorted(by_domain.items()):
+        shown = ", ".join(paths[:3]) + (f", ... ({len(paths)} in all)" if len(paths) > 3 else "")
+        lines.append(f"  {domain}: {shown}")
+        lines.append(f"    source: {VIDEO_SOURCES.get(domain, 'unknown domain')}")
+    lines.append("Download them (see the README), point --video-root at them, "
+                 "or pass --skip-missing to evaluate the rest.")
+    return "\n".join(lines)
+
+
+def load_benchmark(
+    data: str = "mini",
+    selection: Selection | None = None,
+    *,
+    video_root: str | Path | None = None,
+    cache_dir: Path | None = None,
+    skip_missing: bool = False,
+    check_videos: bool = True,
+) -> Benchmark:
+    selection = selection or Selection()
+    if data == "mini":
+        root, source = MINI_DIR, "mini"
+        samples, revision = read_parquet_dir(root)
+    elif Path(data).is_dir():
+        root, source = Path(data).resolve(), str(Path(data).resolve())
+        samples, revision = read_parquet_dir(root)
+    elif data.count("/") == 1 and not Path(data).exists():
+        from .hub import fetch_hub
+
+        root, revision = fetch_hub(data, cache_dir=cache_dir, selection=selection)
+        samples, _ = read_parquet_dir(root)
+        source = data
+    else:
+        raise InputError(f"--data: {data!r} is not 'mini', a folder, or a hub id like {HUB_ID}")
+
+    samples = selection.apply(samples)
+    if not samples:
+        raise InputError(f"--data {data}: no samples match the selection {selection}")
+    vroot = Path(video_root).resolve() if video_root else root
+    bench = Benchmark(samples, source, revision, vroot)
+    if check_videos:
+        missing = missing_videos(samples, vroot)
+        if missing and not skip_missing:
+            raise InputError(_missing_message(samples, missing, vroot))
+        bench.samples = [s for s in samples if s.sample_key not in missing]
+        bench.skipped_missing = sorted(missing)
+        if not bench.samples:
+            raise InputError(_missing_message(samples, missing, vroot))
+    return bench
