@@ -1,0 +1,68 @@
+"""Chat models: a provider adapter (one API call) driven by the shared request runtime.
+
+The split mirrors inspect_ai's ModelAPI / generate: an adapter knows only its wire format;
+retries, rate limits, caching and cost live once in `vdbench.runtime.Runtime`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from ..models.base import EvalItem, Model, ModelOptions, SampleOutput
+from ..models.types import ChatReply, ChatRequest, GenerationConfig, Usage
+from ..tasks import closed
+
+
+class ProviderAdapter(ABC):
+    """One provider's wire format. `complete` makes exactly one attempt and raises on failure."""
+
+    provider: str  # "openai", "anthropic", "gemini", "vllm"
+    model_id: str  # the pinned snapshot actually requested
+
+    @abstractmethod
+    async def complete(self, request: ChatRequest) -> tuple[str, Usage]: ...
+
+    def cache_identity(self) -> dict[str, Any]:
+        """Everything besides the request that changes the reply (never the API key)."""
+        return {"provider": self.provider, "model": self.model_id}
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+class ChatModel(Model):
+    """A model behind a provider adapter, asked with the task's prompt and parsed."""
+
+    def __init__(self, name: str, adapter: ProviderAdapter, options: ModelOptions):
+        from ..runtime import get_runtime
+
+        self.name = name
+        self.adapter = adapter
+        self.config = GenerationConfig(seed=options.seed)
+        self.runtime = get_runtime(options)
+
+    async def predict(self, item: EvalItem) -> SampleOutput:
+        assert item.clips is not None
+        if item.mode != "closed":
+            raise NotImplementedError("open mode is not implemented yet")
+        request = closed.build_closed_request(item.sample, item.clips, self.config)
+        reply: ChatReply = await self.runtime.call(self.adapter, request)
+        if reply.status != "ok":
+            out = SampleOutput(item.sample.sample_key, {}, status="api_error", error=reply.error)
+        else:
+            out = closed.parse_closed_reply(item.sample, reply.text)
+        out.cost_usd, out.n_requests, out.n_cached = reply.cost_usd, 1, int(reply.cached)
+        return out
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            **self.adapter.cache_identity(),
+            "temperature": self.config.temperature,
+            "seed": self.config.seed,
+            "prompt_hash": closed.prompt_hash(),
+        }
+
+    async def aclose(self) -> None:
+        await self.adapter.aclose()

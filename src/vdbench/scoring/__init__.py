@@ -1,0 +1,1 @@
+"""Scoring: closed accuracy and its statistics."""

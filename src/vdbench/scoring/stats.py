@@ -1,0 +1,39 @@
+"""Uncertainty: cluster bootstrap over pairs (differences within a pair are correlated)
+and an exact binomial test against chance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+N_BOOTSTRAP = 2000
+
+
+def bootstrap_ci(
+    correct_per_pair: list[list[bool]], seed: int = 0, n_boot: int = N_BOOTSTRAP
+) -> tuple[float, float] | None:
+    """95% percentile interval of accuracy, resampling pairs with replacement."""
+    pairs = [p for p in correct_per_pair if p]
+    if not pairs:
+        return None
+    hits = np.array([sum(p) for p in pairs], dtype=float)
+    sizes = np.array([len(p) for p in pairs], dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(pairs), size=(n_boot, len(pairs)))
+    acc = hits[idx].sum(axis=1) / sizes[idx].sum(axis=1)
+    lo, hi = np.percentile(acc, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def binomial_test(k: int, n: int, p: float = 0.5) -> float | None:
+    """Exact two-sided p-value of k successes in n trials (sums outcomes no likelier than k)."""
+    if n == 0:
+        return None
+    logpmf = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+        + i * math.log(p) + (n - i) * math.log1p(-p)
+        for i in range(n + 1)
+    ]
+    cutoff = logpmf[k] + 1e-7
+    return min(1.0, sum(math.exp(v) for v in logpmf if v <= cutoff))

@@ -1,0 +1,1 @@
+"""Tasks: the prompts a mode sends and the parsing of what comes back."""
