@@ -47,13 +47,13 @@ def score_rows(
     return rows
 
 
-def accuracy_block(rows: list[ScoredDifference], seed: int = 0) -> dict[str, Any]:
+def accuracy_block(rows: list[ScoredDifference]) -> dict[str, Any]:
     by_pair: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
         by_pair[r.sample_key].append(r.correct)
     n = len(rows)
     k = sum(r.correct for r in rows)
-    ci = bootstrap_ci(list(by_pair.values()), seed=seed)
+    ci = bootstrap_ci(list(by_pair.values()))
     return {
         "accuracy": k / n if n else None,
         "ci95": list(ci) if ci else None,
@@ -65,9 +65,7 @@ def accuracy_block(rows: list[ScoredDifference], seed: int = 0) -> dict[str, Any
     }
 
 
-def closed_results(
-    samples: list[Sample], rows: list[ScoredDifference], seed: int = 0
-) -> dict[str, Any]:
+def closed_results(samples: list[Sample], rows: list[ScoredDifference]) -> dict[str, Any]:
     """Headline accuracy, breakdowns per split, domain and action, coverage."""
     by_sample = {s.sample_key: s for s in samples}
 
@@ -75,9 +73,9 @@ def closed_results(
         groups: dict[str, list[ScoredDifference]] = defaultdict(list)
         for r in rows:
             groups[getattr(by_sample[r.sample_key], attr)].append(r)
-        return {g: accuracy_block(groups[g], seed) for g in sorted(groups)}
+        return {g: accuracy_block(groups[g]) for g in sorted(groups)}
 
-    overall = accuracy_block(rows, seed)
+    overall = accuracy_block(rows)
     by_split = grouped("split")
     split_accs = [by_split[s]["accuracy"] for s in SPLITS if s in by_split]
     n_scored = overall["n_scored"]

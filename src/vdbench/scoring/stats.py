@@ -13,7 +13,10 @@ N_BOOTSTRAP = 2000
 def bootstrap_ci(
     correct_per_pair: list[list[bool]], seed: int = 0, n_boot: int = N_BOOTSTRAP
 ) -> tuple[float, float] | None:
-    """95% percentile interval of accuracy, resampling pairs with replacement."""
+    """95% percentile interval of accuracy, resampling pairs with replacement.
+
+    The seed is fixed, not the run's --seed: the interval is a property of the predictions,
+    so the same predictions get the same interval however they were produced."""
     pairs = [p for p in correct_per_pair if p]
     if not pairs:
         return None

@@ -1,0 +1,199 @@
+"""`vdbench eval | score | validate | frames | models`. Exit codes: 0 done, 2 bad input, 1 failure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import InputError, MissingExtraError
+
+err = Console(stderr=True)
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", default="mini", help="mini (bundled), a hub id, or a local folder")
+    p.add_argument("--split", default="all", choices=["easy", "medium", "hard", "all"])
+    p.add_argument("--mode", default="closed", choices=["closed", "open"])
+    p.add_argument("--domain")
+    p.add_argument("--action")
+    p.add_argument("--per-action", type=int, metavar="N", help="first N pairs of each action")
+    p.add_argument("--limit", type=int, metavar="N")
+    p.add_argument("--video-root", type=Path)
+    p.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path)
+
+
+def _frame_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fps", type=float, help="sampling fps for every domain (default: paper's)")
+    p.add_argument("--max-frames", type=int, default=150, help="cap for both videos together")
+    p.add_argument("--long-side", type=int, default=512, help="resize bound in pixels")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vdbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("eval", help="run a model on a split, score it, record it")
+    ev.add_argument("--model", default="random")
+    _add_data_args(ev)
+    _frame_args(ev)
+    ev.add_argument("--concurrency", type=int, default=8)
+    ev.add_argument("--skip-missing", action="store_true", help="evaluate samples with videos")
+    ev.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
+    ev.add_argument("--rpm", type=float, help="requests-per-minute limit")
+    ev.add_argument("--no-progress", action="store_true")
+
+    sc = sub.add_parser("score", help="score a prediction file")
+    sc.add_argument("predictions", type=Path)
+    _add_data_args(sc)
+
+    va = sub.add_parser("validate", help="check a prediction file strictly")
+    va.add_argument("predictions", type=Path)
+    _add_data_args(va)
+
+    fr = sub.add_parser("frames", help="write the frames a model would be shown")
+    fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
+    fr.add_argument("--sample", help="with --data: a sample_key; writes both videos")
+    fr.add_argument("--data", default="mini")
+    fr.add_argument("--video-root", type=Path)
+    fr.add_argument("--fps-original", type=float, default=8.0, help="for a folder of frames")
+    fr.add_argument("--cache-dir", type=Path)
+    fr.add_argument("--out", type=Path, required=True)
+    _frame_args(fr)
+
+    sub.add_parser("models", help="list the registered models and what each needs")
+    return parser
+
+
+def _eval_config(args: argparse.Namespace):
+    from ..data.loader import Selection
+    from ..frames.spec import FrameSpec
+    from ..pipeline import EvalConfig
+
+    return EvalConfig(
+        model=getattr(args, "model", "random"),
+        data=args.data,
+        selection=Selection(args.split, args.domain, args.action, args.per_action, args.limit),
+        mode=args.mode,
+        out=args.out,
+        seed=args.seed,
+        concurrency=getattr(args, "concurrency", 8),
+        cache_dir=args.cache_dir,
+        video_root=args.video_root,
+        skip_missing=getattr(args, "skip_missing", False),
+        frame_spec=_frame_spec(args) if hasattr(args, "fps") else FrameSpec(),
+        base_url=getattr(args, "base_url", None),
+        rpm=getattr(args, "rpm", None),
+    )
+
+
+def _frame_spec(args: argparse.Namespace):
+    from ..frames.spec import FrameSpec
+
+    return FrameSpec(fps=args.fps, max_frames=args.max_frames, long_side=args.long_side)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ..pipeline import run_eval
+    from .progress import ProgressBar
+    from .summary import print_summary
+
+    cfg = _eval_config(args)
+    with ProgressBar(disabled=args.no_progress) as bar:
+        results, out = run_eval(cfg, bar)
+    print_summary(results)
+    Console().print(f"  wrote {out}/results.json, predictions.json, samples.jsonl")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ..pipeline import score_file
+    from .summary import print_summary
+
+    results, out = score_file(args.predictions, _eval_config(args))
+    print_summary(results)
+    Console().print(f"  wrote {out}/results.json, samples.jsonl")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..data.loader import load_benchmark
+    from ..predictions import load_predictions
+
+    cfg = _eval_config(args)
+    bench = load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
+                           cache_dir=cfg.cache_dir, check_videos=False)
+    loaded = load_predictions(args.predictions, bench.samples, cfg.mode, strict=True)
+    n = sum(len(v) for v in loaded.predictions.values())
+    Console().print(f"{args.predictions}: valid ({loaded.format} format, "
+                    f"{len(loaded.predictions)} samples, {n} predictions)")
+    return 0
+
+
+def cmd_frames(args: argparse.Namespace) -> int:
+    from ..frames.contact import export_frames
+
+    spec = _frame_spec(args)
+    if args.sample:
+        from ..data.loader import load_benchmark
+        from ..frames.prepare import FramePreparer
+
+        bench = load_benchmark(args.data, video_root=args.video_root, check_videos=False)
+        sample = next((s for s in bench.samples if s.sample_key == args.sample), None)
+        if sample is None:
+            raise InputError(f"--sample: {args.sample!r} is not a sample of --data {args.data}")
+        clips = list(FramePreparer(spec, args.cache_dir, bench.video_root).prepare_pair(sample))
+    elif args.video:
+        from ..frames.prepare import prepare_single
+
+        if args.fps is None:
+            raise InputError("frames VIDEO: --fps is required for a single video")
+        clips = [prepare_single(Path(args.video), args.fps, spec, args.cache_dir,
+                                folder_fps=args.fps_original)]
+    else:
+        raise InputError("frames: give a VIDEO path, or --data SRC --sample KEY")
+    paths = export_frames(clips, args.out)
+    Console().print(f"wrote {len(paths)} files to {args.out} "
+                    f"({', '.join(f'{len(c)} frames at {c.fps:g} fps' for c in clips)})")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from ..models.base import list_models
+
+    table = Table(title="vdbench models")
+    for col in ("name", "description", "needs"):
+        table.add_column(col)
+    for info in list_models():
+        table.add_row(info.name, info.description, info.needs or "-")
+    Console().print(table)
+    return 0
+
+
+COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": cmd_validate,
+            "frames": cmd_frames, "models": cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        return 2
+    except MissingExtraError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""A progress bar over samples: done/total, failures, cache hits and cost so far."""
+
+from __future__ import annotations
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..models.base import SampleOutput
+from ..pipeline import Observer
+
+
+class ProgressBar(Observer):
+    def __init__(self, disabled: bool = False):
+        self.progress = Progress(
+            TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"), disable=disabled,
+        )
+        self.task = self.progress.add_task("eval", total=None, info="")
+        self.failed = self.cached = 0
+        self.cost = 0.0
+
+    def __enter__(self) -> ProgressBar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def start(self, total: int) -> None:
+        self.progress.update(self.task, total=total)
+
+    def done(self, out: SampleOutput) -> None:
+        self.failed += out.status != "ok"
+        self.cached += out.n_cached
+        self.cost += out.cost_usd
+        self.progress.update(self.task, advance=1, info=(
+            f"not ok {self.failed} · cache hits {self.cached} · ${self.cost:.4f}"))
