@@ -1,0 +1,90 @@
+"""How frames are sampled and encoded, and the pure rule that picks which frames a model sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..data.schema import VideoRef
+from ..data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    fps: float | None = None  # None: the paper's rate for each domain (PAPER_FPS)
+    fps_by_domain: dict[str, float] = field(default_factory=dict, hash=False)  # wins over fps
+    max_frames: int = PAPER_MAX_FRAMES  # for both videos of a pair together
+    long_side: int = 512  # frames are shrunk so their longer side is at most this; never enlarged
+    jpeg_quality: int = 85
+
+    def __post_init__(self) -> None:
+        rates = {f"fps_by_domain[{d!r}]": v for d, v in self.fps_by_domain.items()}
+        for name, value in {"fps": self.fps, **rates}.items():
+            if value is not None and not value > 0:
+                raise InputError(f"frame spec: {name} must be positive, got {value!r}")
+        if self.max_frames < 2:
+            raise InputError(f"frame spec: max_frames must be at least 2, got {self.max_frames}")
+        if self.long_side < 16:
+            raise InputError(f"frame spec: long_side must be at least 16, got {self.long_side}")
+        if not 1 <= self.jpeg_quality <= 95:
+            raise InputError(f"frame spec: jpeg_quality must be in 1..95, got {self.jpeg_quality}")
+
+    def target_fps(self, domain: str) -> float:
+        if domain in self.fps_by_domain:
+            return float(self.fps_by_domain[domain])
+        if self.fps is not None:
+            return float(self.fps)
+        if domain not in PAPER_FPS:
+            raise InputError(
+                f"no paper frame rate for domain {domain!r} (known: {', '.join(PAPER_FPS)}); "
+                "give an explicit fps"
+            )
+        return float(PAPER_FPS[domain])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as recorded in results.json provenance, with the rate each domain gets."""
+        return {
+            "fps": self.fps,
+            "fps_by_domain": dict(sorted(self.fps_by_domain.items())),
+            "target_fps": {d: self.target_fps(d) for d in DOMAINS},
+            "max_frames": self.max_frames,
+            "long_side": self.long_side,
+            "jpeg_quality": self.jpeg_quality,
+            "format": "jpeg",
+        }
+
+
+@dataclass(frozen=True)
+class Selection:
+    indices: tuple[int, ...]  # frame indices in the original video file / image folder, ascending
+    times_s: tuple[float, ...]  # seconds from the start of the trimmed clip
+    fps: float  # effective sampling rate of the kept frames
+
+
+def select_frames(ref: VideoRef, n_available: int, target_fps: float, max_frames: int) -> Selection:
+    """Which frames of `ref` to keep: the paper's integer step, then an even thinning to the cap."""
+    if target_fps <= 0 or max_frames < 1:
+        raise ValueError(f"target_fps and max_frames must be positive ({target_fps}, {max_frames})")
+    clip = range(n_available)[ref.trim]
+    if len(clip) == 0:
+        raise InputError(
+            f"{ref.path}: frames_trim {list(ref.frames_trim)} selects no frames "
+            f"of the {n_available} in the video"
+        )
+    clip_fps = ref.fps_original / clip.step
+    # The paper's rule, int(fps / target); the epsilon keeps e.g. 0.3 / 0.1 from flooring to 2.
+    step = max(1, int(clip_fps / target_fps + 1e-9))
+    candidates = clip[::step]
+    fps = clip_fps / step
+    n = len(candidates)
+    if n > max_frames:
+        # The centre of each of max_frames equal bins: evenly spread, no duplicates.
+        candidates = [candidates[(2 * i + 1) * n // (2 * max_frames)] for i in range(max_frames)]
+        fps *= max_frames / n
+    start = clip[0]
+    return Selection(
+        indices=tuple(candidates),
+        times_s=tuple((i - start) / ref.fps_original for i in candidates),
+        fps=fps,
+    )
