@@ -1,0 +1,36 @@
+"""Short model names pinned to snapshots, so a result names exactly what was asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPENAI_NEEDS = "pip install 'vdbench[openai]'; OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+VLLM_NEEDS = ("pip install 'vdbench[openai]'; a vLLM server at VLLM_BASE_URL "
+              "(default http://localhost:8000/v1)")
+
+
+@dataclass(frozen=True)
+class Alias:
+    name: str
+    provider: str  # the adapter that serves it: "openai", "vllm", ...
+    snapshot: str  # the model id actually requested
+    description: str
+    needs: str  # extra, key and endpoint it needs, shown by `vdbench models`
+
+
+ALIASES: tuple[Alias, ...] = (
+    Alias("gpt-4o", "openai", "gpt-4o-2024-08-06",
+          "GPT-4o, the snapshot evaluated in the paper", OPENAI_NEEDS),
+    Alias("gpt-4o-mini", "openai", "gpt-4o-mini-2024-07-18",
+          "GPT-4o mini (also the paper's judge for flipped predictions)", OPENAI_NEEDS),
+    Alias("gpt-4.1", "openai", "gpt-4.1-2025-04-14", "GPT-4.1", OPENAI_NEEDS),
+    Alias("qwen2-vl-7b", "vllm", "Qwen/Qwen2-VL-7B-Instruct",
+          "Qwen2-VL-7B-Instruct served by vLLM, videos sent as videos", VLLM_NEEDS),
+    Alias("llava-video-7b", "vllm", "lmms-lab/LLaVA-Video-7B-Qwen2",
+          "LLaVA-Video-7B-Qwen2 served by vLLM (converted to llava-onevision format)",
+          VLLM_NEEDS),
+)
+
+
+def aliases_for(provider: str) -> list[Alias]:
+    return [a for a in ALIASES if a.provider == provider]

@@ -1,0 +1,114 @@
+"""Content-addressed response cache (HELM-style): every provider call goes through it.
+
+One sqlite file in WAL mode. Each reply is committed on its own, so a run killed at any
+moment resumes where it stopped, and several processes can share the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..models.types import ChatReply, ChatRequest, TextPart, Usage
+
+CACHE_FILE = "responses.sqlite"
+KEY_VERSION = 1  # bump when the key layout changes, so old entries are never misread
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost_usd REAL NOT NULL,
+    created_at REAL NOT NULL
+)"""
+
+
+def resolve_cache_dir(explicit: Path | None) -> Path:
+    if explicit is not None:
+        return Path(explicit)
+    if env := os.environ.get("VDBENCH_CACHE"):
+        return Path(env)
+    return Path.home() / ".cache" / "vdbench"
+
+
+def request_key(identity: dict[str, Any], request: ChatRequest) -> str:
+    """sha256 of everything that changes the reply: adapter identity, settings, parts in order.
+
+    Frames enter by content hash, so re-encoding the same video hits the cache and any
+    change of frames, order, fps or label misses it. Endpoints and keys never enter.
+    """
+    parts = [
+        {"text": p.text} if isinstance(p, TextPart) else
+        {"video": p.label, "fps": p.clip.fps, "frames": [f.sha256 for f in p.clip.frames]}
+        for p in request.parts
+    ]
+    payload = {
+        "v": KEY_VERSION,
+        "adapter": identity,
+        "config": dataclasses.asdict(request.config),
+        "system": request.system,
+        "parts": parts,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ResponseCache:
+    """Successful replies by request key. Async methods run sqlite in a worker thread."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        # timeout = busy_timeout: wait for another process's write instead of failing.
+        self._db = sqlite3.connect(path, timeout=60, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+        self._db.execute(SCHEMA)
+
+    def get_now(self, key: str) -> ChatReply | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT text, input_tokens, output_tokens, cost_usd FROM responses WHERE key = ?",
+                (key,),
+            ).fetchone()
+        if row is None:
+            return None
+        text, input_tokens, output_tokens, cost = row
+        return ChatReply("ok", text=text, usage=Usage(input_tokens, output_tokens),
+                         cost_usd=cost, cached=True)
+
+    def put_now(self, key: str, model: str, reply: ChatReply) -> None:
+        if reply.status != "ok" or reply.text is None:
+            raise ValueError("only successful replies are cached")
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, model, reply.text, reply.usage.input_tokens, reply.usage.output_tokens,
+                 reply.cost_usd, time.time()),
+            )
+
+    async def get(self, key: str) -> ChatReply | None:
+        return await asyncio.to_thread(self.get_now, key)
+
+    async def put(self, key: str, model: str, reply: ChatReply) -> None:
+        await asyncio.to_thread(self.put_now, key, model, reply)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
