@@ -1,0 +1,228 @@
+"""Claude through the official `anthropic` SDK: every frame is a base64 JPEG image block.
+
+The Messages API bounds what one request may carry (platform.claude.com, build-with-claude/
+vision, "General limits"): 100 images for models with a 200k-token context, at most
+2000x2000 px per image once a request holds more than 20 images, 32 MB per request. Frames
+past the image cap are subsampled evenly within each video (the prompt says so), and frames
+are downscaled to the 1568 px long edge the docs recommend, further if the request would
+still be too large.
+
+Anthropic has no seed parameter, so runs repeat only as far as temperature 0 makes them.
+SDK 1.x dropped `temperature` from `messages.create`; the API still takes it, so it travels
+in `extra_body` (models that reject sampling parameters answer 400).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from ..errors import InputError, require
+from ..frames.types import Frame
+from ..runtime import FatalError, RetryableError
+from .aliases import Alias
+from .base import ModelOptions, register
+from .chat import ChatModel, ProviderAdapter
+from .types import ChatRequest, TextPart, Usage, VideoPart
+
+log = logging.getLogger(__name__)
+
+ANTHROPIC_NEEDS = "pip install 'vdbench[anthropic]'; ANTHROPIC_API_KEY"
+# Rows for models/aliases.py; kept here until they move there.
+ANTHROPIC_ALIASES = (
+    Alias("claude-3-5-sonnet", "anthropic", "claude-3-5-sonnet-20240620",
+          "Claude 3.5 Sonnet, the snapshot evaluated in the paper", ANTHROPIC_NEEDS),
+    Alias("claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5-20250929",
+          "Claude Sonnet 4.5", ANTHROPIC_NEEDS),
+)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    max_images: int = 100
+    max_long_edge: int = 1568
+    max_base64_bytes: int = 30 * 2**20  # all images together; leaves room for text in 32 MB
+    min_long_edge: int = 256  # smaller frames are useless; refuse the request instead
+
+
+@dataclass(frozen=True)
+class FittedVideo:
+    jpegs: list[bytes]
+    n_original: int
+    fps: float  # sampling rate of what is sent, after subsampling
+
+    @property
+    def subsampled(self) -> bool:
+        return len(self.jpegs) < self.n_original
+
+
+def allocate(lengths: Sequence[int], budget: int) -> list[int]:
+    """Split `budget` across videos in proportion to their lengths (largest remainder)."""
+    total = sum(lengths)
+    if total <= budget:
+        return list(lengths)
+    shares = [budget * n / total for n in lengths]
+    counts = [math.floor(s) for s in shares]
+    by_remainder = sorted(range(len(lengths)), key=lambda i: counts[i] - shares[i])
+    for i in by_remainder[: budget - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def even_subsample(frames: Sequence[Frame], k: int) -> list[Frame]:
+    """k frames at the centres of k equal spans of the clip."""
+    n = len(frames)
+    if k >= n:
+        return list(frames)
+    return [frames[(2 * i + 1) * n // (2 * k)] for i in range(k)]
+
+
+def downscale(jpeg: bytes, long_edge: int) -> bytes:
+    """The JPEG itself when it fits, else a resized copy whose longer side is `long_edge`."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(jpeg)) as image:
+        if max(image.size) <= long_edge:
+            return jpeg
+        image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=90)
+        return out.getvalue()
+
+
+def base64_size(jpeg: bytes) -> int:
+    return 4 * math.ceil(len(jpeg) / 3)
+
+
+def fit_videos(videos: Sequence[VideoPart], limits: ImageLimits) -> list[FittedVideo]:
+    counts = allocate([len(v.clip) for v in videos], limits.max_images)
+    chosen = [even_subsample(v.clip.frames, k) for v, k in zip(videos, counts)]
+    long_edge = limits.max_long_edge
+    while True:
+        jpegs = [[downscale(f.jpeg, long_edge) for f in frames] for frames in chosen]
+        size = sum(base64_size(j) for js in jpegs for j in js)
+        if size <= limits.max_base64_bytes:
+            break
+        if long_edge <= limits.min_long_edge:
+            raise FatalError(f"frames are {size / 2**20:.0f} MB even at {long_edge} px; the "
+                             f"request limit allows {limits.max_base64_bytes / 2**20:.0f} MB")
+        long_edge = max(limits.min_long_edge, int(long_edge * 0.75))
+    return [FittedVideo(js, len(v.clip), v.clip.fps * len(js) / max(1, len(v.clip)))
+            for v, js in zip(videos, jpegs)]
+
+
+def subsample_note(label: str, video: FittedVideo, limits: ImageLimits) -> str:
+    return (f"(Video {label}: {len(video.jpegs)} of its {video.n_original} frames, evenly "
+            f"spaced, about {video.fps:.3g} frames per second, to stay within "
+            f"{limits.max_images} images per request.)")
+
+
+def content_blocks(request: ChatRequest, limits: ImageLimits) -> list[dict[str, Any]]:
+    """Text and image blocks in the request's order; empty text is dropped (the API rejects it)."""
+    videos = [p for p in request.parts if isinstance(p, VideoPart)]
+    fitted = iter(fit_videos(videos, limits))
+    blocks: list[dict[str, Any]] = []
+    for part in request.parts:
+        if isinstance(part, TextPart):
+            if part.text.strip():
+                blocks.append({"type": "text", "text": part.text})
+            continue
+        video = next(fitted)
+        blocks.extend(
+            {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg",
+                                         "data": base64.b64encode(jpeg).decode("ascii")}}
+            for jpeg in video.jpegs
+        )
+        if video.subsampled:
+            blocks.append({"type": "text", "text": subsample_note(part.label, video, limits)})
+    return blocks
+
+
+class AnthropicAdapter(ProviderAdapter):
+    provider = "anthropic"
+
+    def __init__(self, model_id: str, options: ModelOptions, limits: ImageLimits = ImageLimits()):
+        anthropic = require("anthropic", "anthropic")
+        api_key = os.environ.get("ANTHROPIC_API_KEY")
+        if not api_key:
+            raise InputError(f"--model {model_id}: set ANTHROPIC_API_KEY to use Anthropic models")
+        self.model_id = model_id
+        self.limits = limits
+        self._warned_subsampling = False
+        # base_url None lets the SDK read ANTHROPIC_BASE_URL; the runtime owns retries.
+        self._new_client = partial(anthropic.AsyncAnthropic, api_key=api_key,
+                                   base_url=options.base_url, max_retries=0)
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {**super().cache_identity(), "max_images": self.limits.max_images,
+                "max_long_edge": self.limits.max_long_edge}
+
+    async def complete(self, request: ChatRequest) -> tuple[str, Usage]:
+        blocks = await asyncio.to_thread(content_blocks, request, self.limits)
+        self._warn_once_if_subsampled(request)
+        config = request.config
+        optional = {"system": request.system} if request.system else {}
+        try:
+            message = await self._client_for_loop().messages.create(
+                model=self.model_id,
+                max_tokens=config.max_tokens,
+                messages=[{"role": "user", "content": blocks}],
+                extra_body={"temperature": config.temperature},
+                **optional,
+            )
+        except json.JSONDecodeError as exc:
+            raise RetryableError(f"malformed reply body: {exc}") from exc
+        text = "".join(block.text for block in message.content if block.type == "text")
+        if not text:
+            raise FatalError(f"reply has no text (stop_reason: {message.stop_reason})")
+        return text, Usage(message.usage.input_tokens, message.usage.output_tokens)
+
+    def _warn_once_if_subsampled(self, request: ChatRequest) -> None:
+        n_frames = sum(len(clip) for clip in request.clips)
+        if n_frames > self.limits.max_images and not self._warned_subsampling:
+            self._warned_subsampling = True
+            log.warning("%s: a request has %d frames; Anthropic takes %d images, so frames are "
+                        "subsampled evenly and the prompt says so", self.model_id, n_frames,
+                        self.limits.max_images)
+
+    def _client_for_loop(self) -> Any:
+        # The SDK's connection pool belongs to the event loop that first used it.
+        loop = asyncio.get_running_loop()
+        if self._client_loop is not loop:
+            self._client, self._client_loop = self._new_client(), loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client, self._client_loop = None, None
+
+
+def _chat_model(name: str, model_id: str, options: ModelOptions) -> ChatModel:
+    return ChatModel(name, AnthropicAdapter(model_id, options), options)
+
+
+def _from_alias(alias: Alias, _arg: str | None, options: ModelOptions) -> ChatModel:
+    return _chat_model(alias.name, alias.snapshot, options)
+
+
+for _alias in ANTHROPIC_ALIASES:
+    register(_alias.name, _alias.description, _alias.needs)(partial(_from_alias, _alias))
+
+
+@register("anthropic", "any Anthropic model id, e.g. anthropic:claude-opus-4-1-20250805",
+          ANTHROPIC_NEEDS, prefix=True)
+def _anthropic_by_id(model_id: str | None, options: ModelOptions) -> ChatModel:
+    assert model_id
+    return _chat_model(f"anthropic:{model_id}", model_id, options)
