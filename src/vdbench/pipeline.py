@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,10 @@ from .io import write_json_atomic, write_jsonl_atomic
 from .models.base import EvalItem, Mode, Model, ModelOptions, SampleOutput, get_model
 from .predictions import Predictions, load_predictions, predictions_to_json
 from .scoring.closed import closed_results, score_rows
+from .scoring.localization import DEFAULT_TOLERANCE_S, localization_metrics
+
+# Placeholders that let --dry-run build adapters without keys; no request is ever sent.
+_DRY_RUN_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY")
 
 
 @dataclass
@@ -38,11 +41,22 @@ class EvalConfig:
     frame_spec: FrameSpec = field(default_factory=FrameSpec)
     base_url: str | None = None
     rpm: float | None = None
+    max_cost: float | None = None
+    dry_run: bool = False
+    judge: str = "paper"
+    swap: bool = False
+    tolerance_s: float = DEFAULT_TOLERANCE_S
+    model_extra: dict[str, Any] = field(default_factory=dict)
 
     def model_options(self) -> ModelOptions:
+        extra = dict(self.model_extra)
+        if self.max_cost is not None:
+            extra["max_cost"] = self.max_cost
+        if self.dry_run:
+            extra["dry_run"] = True
         return ModelOptions(seed=self.seed, concurrency=self.concurrency,
                             cache_dir=self.cache_dir or default_cache_dir(),
-                            base_url=self.base_url, rpm=self.rpm)
+                            base_url=self.base_url, rpm=self.rpm, extra=extra)
 
 
 def default_out_dir(cfg: EvalConfig) -> Path:
@@ -60,17 +74,17 @@ class Observer:
 
 
 async def predict_all(
-    bench: Benchmark, model: Model, cfg: EvalConfig, observer: Observer | None = None
+    samples: list[Sample], model: Model, cfg: EvalConfig, video_root: Path,
+    observer: Observer | None = None,
 ) -> list[SampleOutput]:
     """Run the model on every sample, frames prepared in threads; failures recorded per sample."""
     preparer = None
     if model.needs_frames:
         from .frames.prepare import FramePreparer
 
-        preparer = FramePreparer(cfg.frame_spec, cfg.cache_dir or default_cache_dir(),
-                                 bench.video_root)
+        preparer = FramePreparer(cfg.frame_spec, cfg.cache_dir or default_cache_dir(), video_root)
     observer = observer or Observer()
-    observer.start(len(bench.samples))
+    observer.start(len(samples))
     model_slots = asyncio.Semaphore(max(1, cfg.concurrency))
     frame_slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
@@ -92,10 +106,7 @@ async def predict_all(
         observer.done(out)
         return out
 
-    try:
-        return list(await asyncio.gather(*(one(s) for s in bench.samples)))
-    finally:
-        await model.aclose()
+    return list(await asyncio.gather(*(one(s) for s in samples)))
 
 
 def _failed(sample: Sample, status: str, exc: Exception) -> SampleOutput:
@@ -103,31 +114,73 @@ def _failed(sample: Sample, status: str, exc: Exception) -> SampleOutput:
                         error=f"{type(exc).__name__}: {exc}"[:500])
 
 
-def score(
-    samples: list[Sample],
-    preds: Predictions,
-    mode: Mode,
+@dataclass
+class Scored:
+    results: dict[str, Any]
+    rows: list[dict[str, Any]]
+    judge_log: list[dict[str, Any]] | None = None
+
+
+async def score_predictions(
+    samples: list[Sample], preds: Predictions, cfg: EvalConfig,
     statuses: dict[str, str] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    if mode != "closed":
-        raise InputError("--mode open: scoring open mode is not implemented yet")
-    rows = score_rows(samples, preds, statuses)
-    return closed_results(samples, rows), [r.to_json() for r in rows]
+) -> Scored:
+    """One scoring path for model runs and submitted files, closed or open."""
+    judge_log = None
+    if cfg.mode == "closed":
+        rows = score_rows(samples, preds, statuses)
+        results = closed_results(samples, rows)
+    else:
+        from .scoring.judge import get_judge
+        from .scoring.open import judge_open, open_results
+
+        judge = get_judge(cfg.judge, cfg.model_options())
+        try:
+            rows, judge_log = await judge_open(samples, preds, judge, statuses, cfg.concurrency)
+        finally:
+            await judge.aclose()
+        results = open_results(samples, rows)
+        results["judge"] = judge.identity()
+    localization = localization_metrics(samples, preds, rows, cfg.tolerance_s)
+    if localization:
+        results["localization"] = localization
+    return Scored(results, [r.to_json() for r in rows], judge_log)
 
 
-def write_outputs(out: Path, results: dict, rows: list[dict],
-                  preds: Predictions | None = None, outputs: list[SampleOutput] | None = None):
+def _as_predictions(outputs: list[SampleOutput]) -> Predictions:
+    return {o.sample_key: o.predictions for o in outputs if o.predictions}
+
+
+def swap_consistency(original: Predictions, swapped: Predictions, samples: list[Sample]) -> dict:
+    """Fraction of differences answered the same way whatever the video order (closed mode)."""
+    flip = {"a": "b", "b": "a"}
+    same = both = 0
+    for s in samples:
+        for k in s.scored_keys:
+            p, q = original.get(s.sample_key, {}).get(k), swapped.get(s.sample_key, {}).get(k)
+            if p and q:
+                both += 1
+                same += p.prediction == flip[q.prediction]
+    return {"consistency": same / both if both else None, "n_answered_both": both}
+
+
+def write_outputs(out: Path, scored: Scored, preds: Predictions | None = None,
+                  outputs: list[SampleOutput] | None = None, suffix: str = "") -> None:
     out.mkdir(parents=True, exist_ok=True)
     if preds is not None:
-        write_json_atomic(out / "predictions.json", predictions_to_json(preds))
+        write_json_atomic(out / f"predictions{suffix}.json", predictions_to_json(preds))
     if outputs is not None:
-        write_jsonl_atomic(out / "outputs.jsonl", [
-            {"sample_key": o.sample_key, "status": o.status, "error": o.error, "raw": o.raw,
-             "cost_usd": o.cost_usd, "n_requests": o.n_requests, "n_cached": o.n_cached}
+        write_jsonl_atomic(out / f"outputs{suffix}.jsonl", [
+            {"sample_key": o.sample_key, "status": o.status, "error": o.error, "notes": o.notes,
+             "raw": o.raw, "cost_usd": o.cost_usd, "n_requests": o.n_requests,
+             "n_cached": o.n_cached}
             for o in outputs
         ])
-    write_jsonl_atomic(out / "samples.jsonl", rows)
-    write_json_atomic(out / "results.json", results)
+    if scored.judge_log is not None:
+        write_jsonl_atomic(out / f"judge{suffix}.jsonl", scored.judge_log)
+    write_jsonl_atomic(out / f"samples{suffix}.jsonl", scored.rows)
+    if not suffix:
+        write_json_atomic(out / "results.json", scored.results)
 
 
 def provenance(bench: Benchmark, cfg: EvalConfig, extra: dict | None = None) -> dict:
@@ -141,45 +194,105 @@ def provenance(bench: Benchmark, cfg: EvalConfig, extra: dict | None = None) -> 
     }
 
 
-def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, Path]:
-    bench = load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
-                           cache_dir=cfg.cache_dir, skip_missing=cfg.skip_missing)
+def _load(cfg: EvalConfig, check_videos: bool) -> Benchmark:
+    return load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
+                          cache_dir=cfg.cache_dir, skip_missing=cfg.skip_missing,
+                          check_videos=check_videos)
+
+
+def dry_run(cfg: EvalConfig) -> dict[str, Any]:
+    """Prepare frames and build every request without sending any: counts and estimated cost."""
+    from .runtime import get_runtime
+
+    bench = _load(cfg, check_videos=True)
+    for var in _DRY_RUN_KEYS:
+        os.environ.setdefault(var, "dry-run-placeholder")
     model = get_model(cfg.model, cfg.model_options())
     model.bind(bench.samples, cfg.mode)
-    outputs = asyncio.run(predict_all(bench, model, cfg, observer))
-    preds = {o.sample_key: o.predictions for o in outputs if o.predictions}
-    statuses = {o.sample_key: o.status for o in outputs}
-    results, rows = score(bench.samples, preds, cfg.mode, statuses)
-    extra = {"model": model.provenance()}
+
+    async def go() -> None:
+        try:
+            await predict_all(bench.samples, model, cfg, bench.video_root)
+            if cfg.swap:
+                await predict_all([s.swapped() for s in bench.samples], model, cfg,
+                                  bench.video_root)
+        finally:
+            await model.aclose()
+
+    asyncio.run(go())
+    runtime = get_runtime(cfg.model_options())
+    tally = runtime.dry_run
+    return {"model": cfg.model, "samples": len(bench.samples),
+            "requests_to_send": tally.requests if tally else 0,
+            "cached": runtime.stats.cache_hits,
+            "images": tally.images if tally else 0,
+            "estimated_input_tokens": tally.input_tokens if tally else 0,
+            "estimated_cost_usd": round(tally.cost_usd, 4) if tally else 0.0,
+            "note": "judge calls (open mode) are not included" if cfg.mode == "open" else ""}
+
+
+def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, Path]:
+    bench = _load(cfg, check_videos=True)
+    model = get_model(cfg.model, cfg.model_options())
+    model.bind(bench.samples, cfg.mode)
+    swapped_samples = [s.swapped() for s in bench.samples] if cfg.swap else []
+
+    async def go():
+        try:
+            outputs = await predict_all(bench.samples, model, cfg, bench.video_root, observer)
+            swapped = (await predict_all(swapped_samples, model, cfg, bench.video_root, observer)
+                       if cfg.swap else None)
+        finally:
+            await model.aclose()
+        statuses = {o.sample_key: o.status for o in outputs}
+        scored = await score_predictions(bench.samples, _as_predictions(outputs), cfg, statuses)
+        scored_swapped = None
+        if swapped is not None:
+            scored_swapped = await score_predictions(
+                swapped_samples, _as_predictions(swapped), cfg,
+                {o.sample_key: o.status for o in swapped})
+        return outputs, swapped, scored, scored_swapped
+
+    outputs, swapped, scored, scored_swapped = asyncio.run(go())
+    preds = _as_predictions(outputs)
+    extra: dict[str, Any] = {"model": model.provenance()}
     if model.needs_frames:
         extra["frame_sampling"] = cfg.frame_spec.to_dict()
+    all_outputs = outputs + (swapped or [])
     results = {
-        "model": cfg.model, "mode": cfg.mode, "split": cfg.selection.split, **results,
-        "cost_usd": round(sum(o.cost_usd for o in outputs), 6),
-        "requests": {"sent": sum(o.n_requests - o.n_cached for o in outputs),
-                     "cached": sum(o.n_cached for o in outputs)},
+        "model": cfg.model, "mode": cfg.mode, "split": cfg.selection.split, **scored.results,
+        "cost_usd": round(sum(o.cost_usd for o in all_outputs), 6),
+        "requests": {"sent": sum(o.n_requests - o.n_cached for o in all_outputs),
+                     "cached": sum(o.n_cached for o in all_outputs)},
         "provenance": provenance(bench, cfg, extra),
     }
+    if scored_swapped is not None and swapped is not None:
+        metric = "accuracy" if cfg.mode == "closed" else "recall"
+        a, b = scored.results["metrics"][metric], scored_swapped.results["metrics"][metric]
+        results["swap"] = {
+            "metric": metric, "original_order": a, "swapped_order": b,
+            "mean": (a + b) / 2 if a is not None and b is not None else None,
+            **(swap_consistency(preds, _as_predictions(swapped), bench.samples)
+               if cfg.mode == "closed" else {"consistency": None}),
+        }
     out = cfg.out or default_out_dir(cfg)
-    write_outputs(out, results, rows, preds, outputs)
+    write_outputs(out, Scored(results, scored.rows, scored.judge_log), preds, outputs)
+    if scored_swapped is not None:
+        write_outputs(out, scored_swapped, _as_predictions(swapped or []), swapped,
+                      suffix="_swapped")
     return results, out
 
 
 def score_file(path: Path, cfg: EvalConfig) -> tuple[dict, Path]:
-    bench = load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
-                           cache_dir=cfg.cache_dir, check_videos=False)
+    bench = _load(cfg, check_videos=False)
     loaded = load_predictions(path, bench.samples, cfg.mode)
-    results, rows = score(bench.samples, loaded.predictions, cfg.mode)
-    results = {
-        "model": path.name, "mode": cfg.mode, "split": cfg.selection.split, **results,
+    scored = asyncio.run(score_predictions(bench.samples, loaded.predictions, cfg))
+    scored.results = {
+        "model": path.name, "mode": cfg.mode, "split": cfg.selection.split, **scored.results,
         "prediction_format": loaded.format,
         "missing_samples": loaded.missing_samples,
         "provenance": provenance(bench, cfg, {"predictions_file": str(path)}),
     }
     out = cfg.out or path.parent
-    write_outputs(out, results, rows)
-    return results, out
-
-
-def load_results(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+    write_outputs(out, scored)
+    return scored.results, out

@@ -25,6 +25,12 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path)
+    p.add_argument("--judge", default="paper",
+                   help="open mode: paper (gpt-4o + gpt-4o-mini), offline, or MODEL[,MODEL]")
+    p.add_argument("--tolerance", type=float, default=0.5,
+                   help="localization hit tolerance in seconds")
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
 
 
 def _frame_args(p: argparse.ArgumentParser) -> None:
@@ -41,10 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", default="random")
     _add_data_args(ev)
     _frame_args(ev)
-    ev.add_argument("--concurrency", type=int, default=8)
     ev.add_argument("--skip-missing", action="store_true", help="evaluate samples with videos")
-    ev.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
     ev.add_argument("--rpm", type=float, help="requests-per-minute limit")
+    ev.add_argument("--max-cost", type=float, metavar="USD",
+                    help="stop sending requests once this much is spent (rerun to resume)")
+    ev.add_argument("--dry-run", action="store_true",
+                    help="count requests, images and estimated cost; send nothing")
+    ev.add_argument("--swap", action="store_true",
+                    help="also run every pair with the videos swapped (position bias)")
+    ev.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="adapter/method option, e.g. gemini_input=video, image_detail=high")
     ev.add_argument("--no-progress", action="store_true")
 
     sc = sub.add_parser("score", help="score a prediction file")
@@ -66,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     _frame_args(fr)
 
     sub.add_parser("models", help="list the registered models and what each needs")
+
+    cp = sub.add_parser("compare", help="paired test between two runs on the same samples")
+    cp.add_argument("run_a", type=Path)
+    cp.add_argument("run_b", type=Path)
     return parser
 
 
@@ -81,14 +97,30 @@ def _eval_config(args: argparse.Namespace):
         mode=args.mode,
         out=args.out,
         seed=args.seed,
-        concurrency=getattr(args, "concurrency", 8),
+        concurrency=args.concurrency,
         cache_dir=args.cache_dir,
         video_root=args.video_root,
         skip_missing=getattr(args, "skip_missing", False),
         frame_spec=_frame_spec(args) if hasattr(args, "fps") else FrameSpec(),
-        base_url=getattr(args, "base_url", None),
+        base_url=args.base_url,
         rpm=getattr(args, "rpm", None),
+        max_cost=getattr(args, "max_cost", None),
+        dry_run=getattr(args, "dry_run", False),
+        judge=args.judge,
+        swap=getattr(args, "swap", False),
+        tolerance_s=args.tolerance,
+        model_extra=_model_options(getattr(args, "model_option", [])),
     )
+
+
+def _model_options(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--model-option: expected KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _frame_spec(args: argparse.Namespace):
@@ -103,6 +135,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .summary import print_summary
 
     cfg = _eval_config(args)
+    if cfg.dry_run:
+        from ..pipeline import dry_run
+
+        for key, value in dry_run(cfg).items():
+            Console().print(f"{key}: {value}")
+        return 0
     with ProgressBar(disabled=args.no_progress) as bar:
         results, out = run_eval(cfg, bar)
     print_summary(results)
@@ -176,8 +214,16 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..scoring.compare import compare_runs
+    from .summary import print_comparison
+
+    print_comparison(compare_runs(args.run_a, args.run_b))
+    return 0
+
+
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": cmd_validate,
-            "frames": cmd_frames, "models": cmd_models}
+            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The readable end-of-run summary: accuracy per split with its 95% interval."""
+"""The readable end-of-run summary: the headline metric per split with its 95% interval."""
 
 from __future__ import annotations
 
@@ -22,23 +22,56 @@ def _p(p: float | None) -> str:
 
 def print_summary(results: dict, console: Console | None = None) -> None:
     console = console or Console()
-    table = Table(title=f"{results['model']} · {results['mode']} · split={results['split']}")
+    closed = results["mode"] == "closed"
+    metric = "accuracy" if closed else "recall"
+    title = f"{results['model']} · {results['mode']} · split={results['split']}"
+    if not closed:
+        title += f" · judge={results['judge']['name']}"
+    table = Table(title=title)
+    last = ("p vs chance", "right") if closed else ("no match %", "right")
     for col, justify in [("split", "left"), ("pairs", "right"), ("scored", "right"),
-                         ("accuracy %", "right"), ("95% CI", "right"), ("p vs chance", "right")]:
+                         (f"{metric} %", "right"), ("95% CI", "right"), last]:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
+
+    def tail(block: dict) -> str:
+        return _p(block.get("p_vs_chance")) if closed else _pct(block.get("err_nomatch"))
+
     by_split = results.get("by_split", {})
     for split in SPLITS:
         if split in by_split:
             b = by_split[split]
-            table.add_row(split, str(b["n_samples"]), str(b["n_scored"]), _pct(b["accuracy"]),
-                          _ci(b["ci95"]), _p(b["p_vs_chance"]))
+            table.add_row(split, str(b["n_samples"]), str(b["n_scored"]), _pct(b[metric]),
+                          _ci(b["ci95"]), tail(b))
     m = results["metrics"]
-    table.add_row("all", str(results["n_samples"]), str(results["n_scored"]),
-                  _pct(m["accuracy"]), _ci(m["ci95"]), _p(m["p_vs_chance"]), style="bold")
+    table.add_row("all", str(results["n_samples"]), str(results["n_scored"]), _pct(m[metric]),
+                  _ci(m["ci95"]), tail(m), style="bold")
     console.print(table)
     notes = [f"average of splits: {_pct(m.get('split_average'))}%",
-             f"coverage: {100 * results['coverage']:.1f}% of scored differences answered",
+             f"coverage: {100 * results['coverage']:.1f}%",
              f"sample status: {results.get('status_counts', {})}"]
     if "cost_usd" in results:
         notes.append(f"cost: ${results['cost_usd']:.4f}")
+    if "requests" in results:
+        notes.append(f"requests sent {results['requests']['sent']}, "
+                     f"cached {results['requests']['cached']}")
     console.print("  " + " · ".join(notes))
+    if loc := results.get("localization"):
+        console.print(f"  localization: hit rate {_pct(loc['hit_rate'])}% within "
+                      f"{loc['tolerance_s']:g} s, mean error {loc['mae_s']:.2f} s (n={loc['n']})")
+    if swap := results.get("swap"):
+        console.print(f"  position bias: {metric} {_pct(swap['original_order'])}% as given, "
+                      f"{_pct(swap['swapped_order'])}% swapped, mean {_pct(swap['mean'])}%, "
+                      f"consistent answers {_pct(swap['consistency'])}%")
+
+
+def print_comparison(c: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    metric = c["metric"]
+    console.print(f"{metric} on {c['n']} paired differences")
+    for side in ("a", "b"):
+        console.print(f"  {side}: {c[side]['model']} ({c[side]['run']}): {_pct(c[side][metric])}%")
+    console.print(f"  a - b: {_pct(c['difference'])} points, 95% CI {_ci(c['ci95'])}, "
+                  f"paired bootstrap p = {_p(c['p_paired_bootstrap'])}")
+    if mc := c.get("mcnemar"):
+        console.print(f"  McNemar: a right/b wrong {mc['a_right_b_wrong']}, "
+                      f"b right/a wrong {mc['b_right_a_wrong']}, exact p = {_p(mc['p_exact'])}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ..errors import InputError
@@ -58,6 +58,18 @@ class Sample:
     def scored_keys(self) -> list[str]:
         """Keys with label a or b: the only ones ever scored."""
         return [k for k, v in self.differences_gt.items() if v in ("a", "b")]
+
+    def swapped(self) -> Sample:
+        """The same pair with the videos in the other order, so every a/b label flips."""
+        flip = {"a": "b", "b": "a"}
+        return replace(
+            self,
+            videos=(self.videos[1], self.videos[0]),
+            retrieval_frames=(self.retrieval_frames[1], self.retrieval_frames[0]),
+            differences_gt={k: flip.get(v, v) if v else v  # type: ignore[misc]
+                            for k, v in self.differences_gt.items()},
+            thumbnails=(self.thumbnails[1], self.thumbnails[0]),
+        )
 
     def closed_differences(self) -> list[Difference]:
         """The differences a model is asked about in closed mode (label a or b)."""

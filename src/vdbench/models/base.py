@@ -42,6 +42,7 @@ class SampleOutput:
     cost_usd: float = 0.0
     n_requests: int = 0
     n_cached: int = 0
+    notes: list[str] = field(default_factory=list)  # e.g. truncation to the open-mode cap
 
 
 @dataclass(frozen=True)

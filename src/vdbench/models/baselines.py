@@ -7,27 +7,39 @@ import random
 from pathlib import Path
 
 from ..data.schema import Sample
-from ..errors import InputError
 from .base import DiffPrediction, EvalItem, Model, ModelOptions, SampleOutput, register
 
 
+# Content-free statements for open mode: what a model that ignores the videos could say.
+GENERIC_DIFFERENCES = (
+    "the movement is faster", "the movement is larger", "the body is lower",
+    "the arms are straighter", "the motion is smoother", "the stance is wider",
+    "the action takes longer", "the posture is more upright",
+)
+
+
 class RandomModel(Model):
-    """Uniform a/b per difference; the draw depends only on (seed, sample, key), not on order."""
+    """Closed: uniform a/b per difference. Open: generic statements with random labels.
+    Every draw depends only on (seed, sample, key), never on the order of the run."""
 
     needs_frames = False
 
     def __init__(self, seed: int):
         self.name, self.seed = "random", seed
 
-    def _label(self, sample_key: str, diff_key: str) -> str:
-        digest = hashlib.sha256(f"{self.seed}|{sample_key}|{diff_key}".encode()).digest()
-        return random.Random(digest).choice("ab")
+    def _rng(self, *parts: str) -> random.Random:
+        return random.Random(hashlib.sha256("|".join((str(self.seed), *parts)).encode()).digest())
 
     async def predict(self, item: EvalItem) -> SampleOutput:
-        if item.mode != "closed":
-            raise InputError("--model random: only closed mode is supported")
         s = item.sample
-        preds = {d.key: DiffPrediction(self._label(s.sample_key, d.key)) for d in s.closed_differences()}  # type: ignore[arg-type]
+        if item.mode == "closed":
+            preds = {d.key: DiffPrediction(self._rng(s.sample_key, d.key).choice("ab"))  # type: ignore[arg-type]
+                     for d in s.closed_differences()}
+        else:
+            rng = self._rng(s.sample_key, "open")
+            n = min(s.n_differences_open_prediction, len(GENERIC_DIFFERENCES))
+            preds = {str(i): DiffPrediction(rng.choice("ab"), text)  # type: ignore[arg-type]
+                     for i, text in enumerate(rng.sample(GENERIC_DIFFERENCES, n))}
         return SampleOutput(s.sample_key, preds)
 
     def provenance(self) -> dict:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..models.base import EvalItem, Model, ModelOptions, SampleOutput
 from ..models.types import ChatReply, ChatRequest, GenerationConfig, Usage
-from ..tasks import closed
+from ..tasks import closed, open as open_task
 
 
 class ProviderAdapter(ABC):
@@ -31,6 +31,12 @@ class ProviderAdapter(ABC):
         pass
 
 
+TASKS = {
+    "closed": (closed.build_closed_request, closed.parse_closed_reply),
+    "open": (open_task.build_open_request, open_task.parse_open_reply),
+}
+
+
 class ChatModel(Model):
     """A model behind a provider adapter, asked with the task's prompt and parsed."""
 
@@ -44,14 +50,13 @@ class ChatModel(Model):
 
     async def predict(self, item: EvalItem) -> SampleOutput:
         assert item.clips is not None
-        if item.mode != "closed":
-            raise NotImplementedError("open mode is not implemented yet")
-        request = closed.build_closed_request(item.sample, item.clips, self.config)
-        reply: ChatReply = await self.runtime.call(self.adapter, request)
+        build, parse = TASKS[item.mode]
+        reply: ChatReply = await self.runtime.call(
+            self.adapter, build(item.sample, item.clips, self.config))
         if reply.status != "ok":
             out = SampleOutput(item.sample.sample_key, {}, status="api_error", error=reply.error)
         else:
-            out = closed.parse_closed_reply(item.sample, reply.text)
+            out = parse(item.sample, reply.text)
         out.cost_usd, out.n_requests, out.n_cached = reply.cost_usd, 1, int(reply.cached)
         return out
 
@@ -61,7 +66,7 @@ class ChatModel(Model):
             **self.adapter.cache_identity(),
             "temperature": self.config.temperature,
             "seed": self.config.seed,
-            "prompt_hash": closed.prompt_hash(),
+            "prompt_hash": {"closed": closed.prompt_hash(), "open": open_task.prompt_hash()},
         }
 
     async def aclose(self) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models.types import ChatReply, ChatRequest, Usage
 from .cache import CACHE_FILE, ResponseCache, request_key, resolve_cache_dir
-from .cost import usage_cost
+from .cost import RequestEstimate, estimate_request, usage_cost
 from .errors import Classified, classify
 from .retry import DEFAULT_POLICY, RetryPolicy
 
@@ -38,6 +38,22 @@ class RuntimeStats:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "unpriced_models": sorted(self.unpriced_models)}
+
+
+@dataclass
+class DryRunTally:
+    """What a run would send: filled instead of calling the API under --dry-run."""
+
+    requests: int = 0
+    images: int = 0
+    input_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, estimate: RequestEstimate) -> None:
+        self.requests += 1
+        self.images += estimate.n_images
+        self.input_tokens += estimate.input_tokens
+        self.cost_usd += estimate.cost_usd
 
 
 class RateLimiter:
@@ -73,6 +89,7 @@ class Runtime:
         policy: RetryPolicy = DEFAULT_POLICY,
         max_cost_usd: float | None = None,
         jitter_seed: int | None = None,
+        dry_run: bool = False,
     ):
         self.cache = cache
         self.concurrency = concurrency
@@ -80,6 +97,7 @@ class Runtime:
         self.policy = policy
         self.max_cost_usd = max_cost_usd
         self.stats = RuntimeStats()
+        self.dry_run = DryRunTally() if dry_run else None
         self._rng = random.Random(jitter_seed)
         self._limits: dict[str, _ProviderLimits] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,6 +107,9 @@ class Runtime:
         if self.cache is not None and (hit := await self.cache.get(key)) is not None:
             self.stats.cache_hits += 1
             return hit
+        if self.dry_run is not None:
+            self.dry_run.add(estimate_request(adapter, request))
+            return ChatReply("error", error="DryRun: request not sent")
         reply = await self._call_with_retries(adapter, request)
         if reply.status == "ok":
             if self.cache is not None:
@@ -163,6 +184,7 @@ class RuntimeSettings:
     rpm: float | None
     policy: RetryPolicy
     max_cost_usd: float | None
+    dry_run: bool = False
 
     @classmethod
     def from_options(cls, options: ModelOptions) -> RuntimeSettings:
@@ -177,7 +199,7 @@ class RuntimeSettings:
         max_cost = extra.get("max_cost")
         return cls(resolve_cache_dir(options.cache_dir).expanduser().resolve(),
                    options.concurrency, options.rpm, policy,
-                   None if max_cost is None else float(max_cost))
+                   None if max_cost is None else float(max_cost), bool(extra.get("dry_run")))
 
 
 _RUNTIMES: dict[RuntimeSettings, Runtime] = {}
@@ -193,5 +215,6 @@ def get_runtime(options: ModelOptions) -> Runtime:
             rpm=settings.rpm,
             policy=settings.policy,
             max_cost_usd=settings.max_cost_usd,
+            dry_run=settings.dry_run,
         )
     return _RUNTIMES[settings]

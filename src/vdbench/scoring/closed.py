@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..data.schema import Sample
 from ..data.splits import SPLITS
@@ -47,52 +47,65 @@ def score_rows(
     return rows
 
 
-def accuracy_block(rows: list[ScoredDifference]) -> dict[str, Any]:
+def rate_block(
+    rows: list[ScoredDifference], metric: str = "accuracy", test_chance: bool = True
+) -> dict[str, Any]:
+    """The fraction correct with its pair-bootstrap interval (and test against chance)."""
     by_pair: dict[str, list[bool]] = defaultdict(list)
     for r in rows:
         by_pair[r.sample_key].append(r.correct)
     n = len(rows)
     k = sum(r.correct for r in rows)
     ci = bootstrap_ci(list(by_pair.values()))
-    return {
-        "accuracy": k / n if n else None,
+    block = {
+        metric: k / n if n else None,
         "ci95": list(ci) if ci else None,
-        "p_vs_chance": binomial_test(k, n),
         "n_scored": n,
         "n_correct": k,
         "n_answered": sum(r.prediction is not None for r in rows),
         "n_samples": len(by_pair),
     }
+    if test_chance:
+        block["p_vs_chance"] = binomial_test(k, n)
+    return block
 
 
-def closed_results(samples: list[Sample], rows: list[ScoredDifference]) -> dict[str, Any]:
-    """Headline accuracy, breakdowns per split, domain and action, coverage."""
+def breakdowns(
+    samples: list[Sample],
+    rows: list[ScoredDifference],
+    overall: dict[str, Any],
+    block: Callable[[list[ScoredDifference]], dict[str, Any]],
+    metric: str,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Headline metric, per split, domain and action blocks, split average and coverage."""
     by_sample = {s.sample_key: s for s in samples}
 
     def grouped(attr: str) -> dict[str, dict[str, Any]]:
         groups: dict[str, list[ScoredDifference]] = defaultdict(list)
         for r in rows:
             groups[getattr(by_sample[r.sample_key], attr)].append(r)
-        return {g: accuracy_block(groups[g]) for g in sorted(groups)}
+        return {g: block(groups[g]) for g in sorted(groups)}
 
-    overall = accuracy_block(rows)
     by_split = grouped("split")
-    split_accs = [by_split[s]["accuracy"] for s in SPLITS if s in by_split]
+    split_values = [by_split[s][metric] for s in SPLITS if s in by_split]
     n_scored = overall["n_scored"]
     sample_status = {r.sample_key: r.status for r in rows}
+    metrics = {metric: overall[metric], "ci95": overall["ci95"],
+               **{k: overall[k] for k in ("p_vs_chance", *extra) if k in overall},
+               "split_average": sum(split_values) / len(split_values) if split_values else None}
     return {
         "n_samples": len(samples),
         "n_scored": n_scored,
         "coverage": overall["n_answered"] / n_scored if n_scored else 0.0,
         "status_counts": dict(sorted(Counter(sample_status.values()).items())),
-        "metrics": {
-            "accuracy": overall["accuracy"],
-            "ci95": overall["ci95"],
-            "p_vs_chance": overall["p_vs_chance"],
-            "split_average": sum(split_accs) / len(split_accs) if split_accs else None,
-        },
+        "metrics": metrics,
         "ci95": overall["ci95"],
         "by_split": by_split,
         "by_domain": grouped("domain"),
         "by_action": grouped("action"),
     }
+
+
+def closed_results(samples: list[Sample], rows: list[ScoredDifference]) -> dict[str, Any]:
+    return breakdowns(samples, rows, rate_block(rows), rate_block, "accuracy")

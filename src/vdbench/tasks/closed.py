@@ -43,12 +43,10 @@ def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip]) -> str:
     )
 
 
-def build_closed_request(
-    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig
-) -> ChatRequest:
-    text = closed_prompt_text(sample, clips)
+def video_parts(text: str, clips: tuple[Clip, Clip]) -> tuple:
+    """The prompt's first line, then video a, then video b, then the rest of the prompt."""
     intro, _, rest = text.partition("\n")
-    parts = (
+    return (
         TextPart(intro),
         TextPart("Video a:"),
         VideoPart(clips[0], "a"),
@@ -56,7 +54,12 @@ def build_closed_request(
         VideoPart(clips[1], "b"),
         TextPart(rest),
     )
-    return ChatRequest(parts=parts, config=config)
+
+
+def build_closed_request(
+    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig
+) -> ChatRequest:
+    return ChatRequest(parts=video_parts(closed_prompt_text(sample, clips), clips), config=config)
 
 
 def parse_closed_reply(sample: Sample, text: str | None) -> SampleOutput:

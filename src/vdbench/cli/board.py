@@ -1,0 +1,122 @@
+"""`vdbench submit` and `vdbench leaderboard`, and the submission checks of `vdbench validate`.
+
+main.py adds these with add_commands(sub) and dispatches through COMMANDS; InputError
+becomes exit 2 there like for every other command."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from ..errors import InputError
+from ..leaderboard.submission import DEFAULT_MAX_MB, SIDECAR_SUFFIX
+
+SPLIT_CHOICES = ["easy", "medium", "hard", "all"]
+
+
+def add_validate_options(p: argparse.ArgumentParser) -> None:
+    """The submission options of `vdbench validate` (on top of main.py's data options)."""
+    p.add_argument("--metadata", type=Path,
+                   help=f"sidecar metadata file (default: FILE{SIDECAR_SUFFIX} if it exists)")
+    p.add_argument("--require-metadata", action="store_true",
+                   help="fail when the file has no metadata (as `submit` does)")
+    p.add_argument("--max-size-mb", type=float, default=DEFAULT_MAX_MB,
+                   help=f"file size limit (default {DEFAULT_MAX_MB:g})")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    sp = sub.add_parser("submit", help="validate, score and record a prediction file")
+    sp.add_argument("predictions", type=Path)
+    sp.add_argument("--name", required=True,
+                    help="record name: lowercase letters, digits, '.', '_', '-' (max 64)")
+    sp.add_argument("--replace", action="store_true", help="overwrite a recorded submission")
+    sp.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR")
+    sp.add_argument("--data", default="mini", help="mini (bundled), a hub id, or a local folder")
+    sp.add_argument("--split", default="all", choices=SPLIT_CHOICES)
+    sp.add_argument("--video-root", type=Path)
+    sp.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
+    add_validate_options(sp)
+
+    lb = sub.add_parser("leaderboard", help="rebuild the leaderboard from every record")
+    lb.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR")
+    lb.add_argument("--runs", type=Path, default=Path("runs"), metavar="DIR",
+                    help="local runs of `vdbench eval` (default runs/)")
+    lb.add_argument("--no-runs", action="store_true",
+                    help="leave local runs out (the published leaderboard)")
+    lb.add_argument("--out", type=Path, default=Path("leaderboard"), metavar="DIR")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from ..data.loader import Selection, load_benchmark
+    from ..leaderboard.submission import validate_submission
+
+    selection = Selection(args.split, args.domain, args.action, args.per_action, args.limit)
+    bench = load_benchmark(args.data, selection, video_root=args.video_root,
+                           cache_dir=args.cache_dir, check_videos=False)
+    checked = validate_submission(args.predictions, bench.samples, args.mode,
+                                  metadata_path=args.metadata,
+                                  require_metadata=args.require_metadata,
+                                  max_mb=args.max_size_mb)
+    loaded = checked.predictions
+    n = sum(len(v) for v in loaded.predictions.values())
+    meta = (f"; metadata ({checked.metadata_source}): {checked.metadata.method!r}"
+            if checked.metadata else "; no metadata")
+    Console().print(f"{args.predictions}: valid ({loaded.format} format, "
+                    f"{len(loaded.predictions)} samples, {n} predictions{meta})", highlight=False)
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from ..data.loader import Selection
+    from ..leaderboard.build import build
+    from ..leaderboard.submit import submit
+    from ..pipeline import EvalConfig
+    from .summary import print_summary
+
+    cfg = EvalConfig(data=args.data, selection=Selection(args.split), cache_dir=args.cache_dir,
+                     video_root=args.video_root)
+    rec = submit(args.predictions, args.name, cfg, submissions_dir=args.submissions,
+                 replace=args.replace, metadata_path=args.metadata, max_mb=args.max_size_mb)
+    console = Console()
+    print_summary(rec.results, console)
+    console.print(f"  recorded {rec.folder}/ (predictions.json, metadata.json, results.json, "
+                  "samples.jsonl)", highlight=False)
+    board = build(args.submissions, None)
+    for table in board.tables:
+        for row in table.rows:
+            if row.id == f"submission:{rec.name}":
+                ranked = sum(r.rank is not None for r in table.rows)
+                where = (f"rank {row.rank} of {ranked}" if row.rank
+                         else "not ranked (only rows with all three splits of the whole "
+                              "benchmark are)")
+                console.print(f"  {where} among submissions in {table.mode} mode, "
+                              f"{table.title}; run `make leaderboard` to rebuild the page",
+                              highlight=False)
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from ..leaderboard.build import build, write
+
+    if args.out.resolve() in (args.submissions.resolve(), args.runs.resolve()):
+        raise InputError(f"--out {args.out}: must not be a folder of records")
+    start = time.perf_counter()
+    board = build(args.submissions, None if args.no_runs else args.runs)
+    paths = write(board, args.out)
+    seconds = time.perf_counter() - start
+    err = Console(stderr=True)
+    for s in board.skipped:
+        err.print(f"warning: skipped {s['record']}: {s['reason']}", highlight=False)
+    n_rows = sum(len(t.rows) for t in board.tables)
+    Console().print(f"wrote {', '.join(str(p) for p in paths.values())} "
+                    f"({n_rows} rows in {len(board.tables)} tables, {seconds:.2f} s)",
+                    highlight=False)
+    if "plot.png" not in paths:
+        err.print("note: plot not drawn: install matplotlib (pip install 'vdbench[plot]')")
+    return 0
+
+
+COMMANDS = {"submit": cmd_submit, "leaderboard": cmd_leaderboard}

@@ -1,0 +1,86 @@
+"""`vdbench compare RUN_A RUN_B`: a paired test between two runs on the same differences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .stats import N_BOOTSTRAP, binomial_test
+
+
+def _load_run(path: Path) -> tuple[dict, dict[tuple[str, str], bool], Path]:
+    run = path if path.is_dir() else path.parent
+    results_path, rows_path = run / "results.json", run / "samples.jsonl"
+    for p in (results_path, rows_path):
+        if not p.exists():
+            raise InputError(f"{p}: not found (give a run folder holding results.json and "
+                             f"samples.jsonl)")
+    try:
+        results = json.loads(results_path.read_text())
+        rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
+        correct = {(r["sample_key"], r["gt_key"]): bool(r["correct"]) for r in rows}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"{run}: unreadable results ({type(exc).__name__}: {exc})") from None
+    return results, correct, run
+
+
+def _comparability(a: dict, b: dict) -> list[str]:
+    problems = []
+    if a.get("mode") != b.get("mode"):
+        problems.append(f"modes differ: {a.get('mode')} vs {b.get('mode')}")
+    rev_a = (a.get("provenance") or {}).get("revision")
+    rev_b = (b.get("provenance") or {}).get("revision")
+    if rev_a != rev_b:
+        problems.append(f"dataset revisions differ: {rev_a} vs {rev_b}")
+    if a.get("judge") != b.get("judge"):
+        problems.append("scored by different judges")
+    return problems
+
+
+def paired_bootstrap(
+    a: dict[tuple[str, str], bool], b: dict[tuple[str, str], bool], seed: int = 0,
+    n_boot: int = N_BOOTSTRAP,
+) -> tuple[float, tuple[float, float], float]:
+    """Difference of means (a - b), its 95% interval and a two-sided p-value, resampling pairs."""
+    pairs: dict[str, list[tuple[bool, bool]]] = {}
+    for key in a:
+        pairs.setdefault(key[0], []).append((a[key], b[key]))
+    groups = list(pairs.values())
+    diff = np.array([sum(x - y for x, y in g) for g in groups], dtype=float)
+    size = np.array([len(g) for g in groups], dtype=float)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+    boot = diff[idx].sum(axis=1) / size[idx].sum(axis=1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    p = min(1.0, 2 * min((boot <= 0).mean(), (boot >= 0).mean()))
+    return float(diff.sum() / size.sum()), (float(lo), float(hi)), float(p)
+
+
+def compare_runs(path_a: Path, path_b: Path) -> dict[str, Any]:
+    res_a, rows_a, run_a = _load_run(Path(path_a))
+    res_b, rows_b, run_b = _load_run(Path(path_b))
+    problems = _comparability(res_a, res_b)
+    if set(rows_a) != set(rows_b):
+        only_a, only_b = len(set(rows_a) - set(rows_b)), len(set(rows_b) - set(rows_a))
+        problems.append(f"scored differences differ ({only_a} only in {run_a}, "
+                        f"{only_b} only in {run_b})")
+    if problems:
+        raise InputError(f"cannot compare {run_a} and {run_b}", problems=problems)
+    metric = "accuracy" if res_a["mode"] == "closed" else "recall"
+    delta, ci, p_boot = paired_bootstrap(rows_a, rows_b)
+    out: dict[str, Any] = {
+        "metric": metric, "n": len(rows_a),
+        "a": {"run": str(run_a), "model": res_a.get("model"), metric: res_a["metrics"][metric]},
+        "b": {"run": str(run_b), "model": res_b.get("model"), metric: res_b["metrics"][metric]},
+        "difference": delta, "ci95": list(ci), "p_paired_bootstrap": p_boot,
+    }
+    if metric == "accuracy":
+        only_a = sum(rows_a[k] and not rows_b[k] for k in rows_a)
+        only_b = sum(rows_b[k] and not rows_a[k] for k in rows_a)
+        out["mcnemar"] = {"a_right_b_wrong": only_a, "b_right_a_wrong": only_b,
+                          "p_exact": binomial_test(only_a, only_a + only_b)}
+    return out

@@ -1,0 +1,95 @@
+"""`vdbench eval` against a local OpenAI-compatible server, through the real openai SDK."""
+
+import json
+import re
+
+import pytest
+
+from vdbench.cli.main import main
+from servers.openai_server import FakeOpenAIServer, prompt_text
+
+pytest.importorskip("openai")
+pytest.importorskip("av")
+
+SECRET = "sk-test-SECRET-key-0123456789"
+
+
+def answer_all_a(body: dict) -> str:
+    """Answers every key the closed prompt asks about, as a chatty model would."""
+    keys = re.findall(r'^\s*"(\d+)":', prompt_text(body), re.MULTILINE)
+    return "Here you go:\n```json\n" + json.dumps({k: "a" for k in keys}) + "\n```"
+
+
+@pytest.fixture
+def api(monkeypatch, cache_dir):
+    with FakeOpenAIServer(reply=answer_all_a) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+        yield server
+
+
+def _eval(out, *extra) -> int:
+    return main(["eval", "--model", "openai:any", "--split", "all", "--concurrency", "16",
+                 "--out", str(out), "--no-progress", *extra])
+
+
+def test_eval_scores_and_a_rerun_sends_nothing(api, hub_copy, tmp_path, cache_dir):
+    assert _eval(tmp_path / "r1", "--data", str(hub_copy)) == 0
+    first = len(api.requests)
+    results = json.loads((tmp_path / "r1" / "results.json").read_text())
+    assert first == results["n_samples"] == 18 and results["coverage"] == 1.0
+    samples = [json.loads(x) for x in (tmp_path / "r1" / "samples.jsonl").open()]
+    expected = sum(r["gt"] == "a" for r in samples) / len(samples)
+    assert results["metrics"]["accuracy"] == pytest.approx(expected)
+    # every request shows video a's frames before video b's, as JPEG data URLs
+    body = api.requests[0].body
+    kinds = [p["type"] for p in body["messages"][0]["content"]]
+    assert kinds.count("image_url") > 2 and body["temperature"] == 0
+    assert _eval(tmp_path / "r2", "--data", str(hub_copy)) == 0
+    assert len(api.requests) == first  # zero requests on the rerun
+    again = json.loads((tmp_path / "r2" / "results.json").read_text())
+    assert again["metrics"] == results["metrics"] and again["requests"]["cached"] == 18
+    for p in list(tmp_path.rglob("*")) + list(cache_dir.rglob("*")):
+        if p.is_file():
+            assert SECRET.encode() not in p.read_bytes(), p
+
+
+def test_faults_do_not_change_predictions(api, tmp_path, cache_dir, monkeypatch):
+    assert _eval(tmp_path / "clean", "--cache-dir", str(tmp_path / "c1")) == 0
+    api.fault_rate = 0.3
+    assert _eval(tmp_path / "faulty", "--cache-dir", str(tmp_path / "c2")) == 0
+    assert any(r.fault for r in api.requests)
+    clean = (tmp_path / "clean" / "predictions.json").read_text()
+    assert (tmp_path / "faulty" / "predictions.json").read_text() == clean
+
+
+def test_dry_run_counts_and_sends_nothing(api, tmp_path, capsys):
+    assert _eval(tmp_path / "dry", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert api.requests == []
+    assert "requests_to_send: 18" in out
+    assert int(re.search(r"images: (\d+)", out).group(1)) > 36
+    assert not (tmp_path / "dry").exists()
+
+
+def test_max_cost_stops_cleanly_and_a_rerun_resumes(api, tmp_path):
+    # gpt-4o's price table applies to openai:gpt-4o-2024-08-06
+    args = ["eval", "--model", "gpt-4o", "--no-progress", "--concurrency", "1"]
+    assert main([*args, "--out", str(tmp_path / "cut"), "--max-cost", "0.000001"]) == 0
+    cut = json.loads((tmp_path / "cut" / "results.json").read_text())
+    assert cut["status_counts"].get("api_error", 0) > 0 and cut["coverage"] < 1
+    sent = len(api.requests)
+    assert sent < 18
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+    full = json.loads((tmp_path / "full" / "results.json").read_text())
+    assert full["coverage"] == 1.0 and len(api.requests) == 18  # only the missing ones sent
+
+
+def test_api_failure_is_recorded_per_sample(api, tmp_path):
+    api.fail_next(*["400"] * 1)
+    assert _eval(tmp_path / "r", "--limit", "3") == 0
+    outputs = [json.loads(x) for x in (tmp_path / "r" / "outputs.jsonl").open()]
+    failed = [o for o in outputs if o["status"] == "api_error"]
+    assert len(failed) == 1 and "BadRequest" in failed[0]["error"]
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["status_counts"] == {"api_error": 1, "ok": 2}
