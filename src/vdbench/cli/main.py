@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import InputError, MissingExtraError
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -209,7 +210,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     for col in ("name", "description", "needs"):
         table.add_column(col)
     for info in list_models():
-        table.add_row(info.name, info.description, info.needs or "-")
+        table.add_row(escape(info.name), escape(info.description), escape(info.needs or "-"))
     Console().print(table)
     return 0
 
@@ -230,11 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        return 2
-    except MissingExtraError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except (InputError, MissingExtraError) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted")

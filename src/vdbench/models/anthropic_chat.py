@@ -29,21 +29,13 @@ from typing import Any
 from ..errors import InputError, require
 from ..frames.types import Frame
 from ..runtime import FatalError, RetryableError
-from .aliases import Alias
-from .base import ModelOptions, register
+from .aliases import ANTHROPIC_NEEDS, register_provider
+from .base import ModelOptions
 from .chat import ChatModel, ProviderAdapter
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
 
-ANTHROPIC_NEEDS = "pip install 'vdbench[anthropic]'; ANTHROPIC_API_KEY"
-# Rows for models/aliases.py; kept here until they move there.
-ANTHROPIC_ALIASES = (
-    Alias("claude-3-5-sonnet", "anthropic", "claude-3-5-sonnet-20240620",
-          "Claude 3.5 Sonnet, the snapshot evaluated in the paper", ANTHROPIC_NEEDS),
-    Alias("claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5-20250929",
-          "Claude Sonnet 4.5", ANTHROPIC_NEEDS),
-)
 
 
 @dataclass(frozen=True)
@@ -209,20 +201,8 @@ class AnthropicAdapter(ProviderAdapter):
             self._client, self._client_loop = None, None
 
 
-def _chat_model(name: str, model_id: str, options: ModelOptions) -> ChatModel:
+def anthropic_model(model_id: str, name: str, options: ModelOptions) -> ChatModel:
     return ChatModel(name, AnthropicAdapter(model_id, options), options)
 
 
-def _from_alias(alias: Alias, _arg: str | None, options: ModelOptions) -> ChatModel:
-    return _chat_model(alias.name, alias.snapshot, options)
-
-
-for _alias in ANTHROPIC_ALIASES:
-    register(_alias.name, _alias.description, _alias.needs)(partial(_from_alias, _alias))
-
-
-@register("anthropic", "any Anthropic model id, e.g. anthropic:claude-opus-4-1-20250805",
-          ANTHROPIC_NEEDS, prefix=True)
-def _anthropic_by_id(model_id: str | None, options: ModelOptions) -> ChatModel:
-    assert model_id
-    return _chat_model(f"anthropic:{model_id}", model_id, options)
+register_provider("anthropic", anthropic_model, "claude-opus-4-1-20250805", ANTHROPIC_NEEDS)

@@ -29,21 +29,13 @@ from typing import Any, Literal
 from ..errors import InputError, require
 from ..frames.types import Clip
 from ..runtime import FatalError, RetryableError
-from .aliases import Alias
-from .base import ModelOptions, register
+from .aliases import GEMINI_NEEDS, register_provider
+from .base import ModelOptions
 from .chat import ChatModel, ProviderAdapter
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
 
-GEMINI_NEEDS = ("pip install 'vdbench[gemini]' ('vdbench[video]' too for gemini_input=video); "
-                "GEMINI_API_KEY")
-# Rows for models/aliases.py; kept here until they move there.
-GEMINI_ALIASES = (
-    Alias("gemini-1.5-pro", "gemini", "gemini-1.5-pro-002",
-          "Gemini 1.5 Pro, the model evaluated in the paper", GEMINI_NEEDS),
-    Alias("gemini-2.5-pro", "gemini", "gemini-2.5-pro", "Gemini 2.5 Pro", GEMINI_NEEDS),
-)
 API_VERSION = "v1beta"
 INLINE_LIMIT_BYTES = 20 * 2**20  # larger requests must go through the Files API
 MAX_VIDEO_FPS = 24.0  # VideoMetadata.fps must lie in (0, 24]
@@ -260,16 +252,4 @@ def gemini_model(model_id: str, name: str, options: ModelOptions) -> ChatModel:
     return ChatModel(name, GeminiAdapter(model_id, options, input_mode), options)
 
 
-def _from_alias(alias: Alias, _arg: str | None, options: ModelOptions) -> ChatModel:
-    return gemini_model(alias.snapshot, alias.name, options)
-
-
-for _alias in GEMINI_ALIASES:
-    register(_alias.name, _alias.description, _alias.needs)(partial(_from_alias, _alias))
-
-
-@register("gemini", "any Gemini model id, e.g. gemini:gemini-2.5-flash", GEMINI_NEEDS,
-          prefix=True)
-def _gemini_by_id(model_id: str | None, options: ModelOptions) -> ChatModel:
-    assert model_id
-    return gemini_model(model_id, f"gemini:{model_id}", options)
+register_provider("gemini", gemini_model, "gemini-2.5-flash", GEMINI_NEEDS)

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from functools import partial
 from typing import Any, Literal
 
 from ..errors import InputError, require
 from ..frames.types import Clip
 from ..runtime import FatalError, RetryableError, get_runtime
-from .aliases import OPENAI_NEEDS, VLLM_NEEDS, Alias, aliases_for
-from .base import ModelOptions, register
+from .aliases import OPENAI_NEEDS, VLLM_NEEDS, register_provider
+from .base import ModelOptions
 from .chat import ChatModel, ProviderAdapter
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
@@ -197,24 +196,5 @@ def vllm_model(model_id: str, name: str, options: ModelOptions) -> ChatModel:
     return ChatModel(name, adapter, options)
 
 
-def _from_alias(alias: Alias, _arg: str | None, options: ModelOptions) -> ChatModel:
-    make = openai_model if alias.provider == "openai" else vllm_model
-    return make(alias.snapshot, alias.name, options)
-
-
-for _alias in aliases_for("openai") + aliases_for("vllm"):
-    register(_alias.name, _alias.description, _alias.needs)(partial(_from_alias, _alias))
-
-
-@register("openai", "any OpenAI chat model id, e.g. openai:gpt-4o-2024-11-20", OPENAI_NEEDS,
-          prefix=True)
-def _openai_by_id(model_id: str | None, options: ModelOptions) -> ChatModel:
-    assert model_id
-    return openai_model(model_id, f"openai:{model_id}", options)
-
-
-@register("vllm", "any model a vLLM server serves, e.g. vllm:Qwen/Qwen2.5-VL-7B-Instruct",
-          VLLM_NEEDS, prefix=True)
-def _vllm_by_id(model_id: str | None, options: ModelOptions) -> ChatModel:
-    assert model_id
-    return vllm_model(model_id, f"vllm:{model_id}", options)
+register_provider("openai", openai_model, "gpt-4o-2024-11-20", OPENAI_NEEDS)
+register_provider("vllm", vllm_model, "Qwen/Qwen2.5-VL-7B-Instruct", VLLM_NEEDS)
