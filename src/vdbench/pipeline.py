@@ -151,6 +151,14 @@ def _as_predictions(outputs: list[SampleOutput]) -> Predictions:
     return {o.sample_key: o.predictions for o in outputs if o.predictions}
 
 
+def _cost_by_stage(outputs: list[SampleOutput]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for o in outputs:
+        for stage, cost in o.cost_by_stage.items():
+            totals[stage] = round(totals.get(stage, 0.0) + cost, 6)
+    return totals
+
+
 def swap_consistency(original: Predictions, swapped: Predictions, samples: list[Sample]) -> dict:
     """Fraction of differences answered the same way whatever the video order (closed mode)."""
     flip = {"a": "b", "b": "a"}
@@ -172,7 +180,8 @@ def write_outputs(out: Path, scored: Scored, preds: Predictions | None = None,
     if outputs is not None:
         write_jsonl_atomic(out / f"outputs{suffix}.jsonl", [
             {"sample_key": o.sample_key, "status": o.status, "error": o.error, "notes": o.notes,
-             "raw": o.raw, "cost_usd": o.cost_usd, "n_requests": o.n_requests,
+             "raw": o.raw, "cost_usd": o.cost_usd, "cost_by_stage": o.cost_by_stage,
+             "n_requests": o.n_requests,
              "n_cached": o.n_cached}
             for o in outputs
         ])
@@ -262,6 +271,7 @@ def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, P
     results = {
         "model": cfg.model, "mode": cfg.mode, "split": cfg.selection.split, **scored.results,
         "cost_usd": round(sum(o.cost_usd for o in all_outputs), 6),
+        **({"cost_by_stage": stage_costs} if (stage_costs := _cost_by_stage(all_outputs)) else {}),
         "requests": {"sent": sum(o.n_requests - o.n_cached for o in all_outputs),
                      "cached": sum(o.n_cached for o in all_outputs)},
         "provenance": provenance(bench, cfg, extra),

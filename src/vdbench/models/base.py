@@ -43,6 +43,7 @@ class SampleOutput:
     n_requests: int = 0
     n_cached: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. truncation to the open-mode cap
+    cost_by_stage: dict[str, float] = field(default_factory=dict)  # multi-stage methods
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ def register(name: str, description: str, needs: str = "", *, prefix: bool = Fal
 
 
 def _load_builtin_models() -> None:
-    from . import baselines  # noqa: F401  (registers on import)
-    from . import providers  # noqa: F401
+    from ..viddiff import model  # noqa: F401  (each registers its models on import)
+    from . import baselines, providers  # noqa: F401
 
 
 def get_model(name: str, options: ModelOptions | None = None) -> Model:

@@ -1,0 +1,295 @@
+"""The VidDiff method end to end on the bundled benchmark: LLM and VLM calls against the local
+fake OpenAI server, the offline embedding backend, scored by the real pipeline."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from servers.openai_server import FakeOpenAIServer, media_parts, prompt_text
+from vdbench.cli.main import main
+from vdbench.data.loader import load_benchmark
+from vdbench.errors import InputError, MissingExtraError
+from vdbench.models import ModelOptions, get_model
+from vdbench.scoring.judge.offline import OfflineJudge
+from vdbench.viddiff import ViddiffModel
+
+pytest.importorskip("openai")
+pytest.importorskip("av")
+
+STAGES = ("setup", "middle", "finish")
+OFFLINE = ["--model-option", "viddiff.embedder=offline"]
+
+
+def stage_of(body: dict) -> str:
+    text = prompt_text(body)
+    if "sub-action stages" in text:
+        return "stages"
+    if "visibly differ" in text:
+        return "differences"
+    if "list of difference keys" in text:
+        return "links"
+    assert "Which video is this statement more true of" in text, text
+    return "differencer"
+
+
+class FakeMethod:
+    """Well-formed replies for every stage, with switches for the failure cases."""
+
+    def __init__(self) -> None:
+        self.fail_differencer = False  # raise: the connection drops unanswered
+        self.open_descriptions: dict[str, list[str]] = {}  # action description -> proposals
+        self.hallucinate_for = "Squat down"  # links reply with misspelt and unknown names
+        self.malformed_for = "Jump the feet apart"  # stages reply that is not JSON
+
+    def __call__(self, body: dict) -> str:
+        text, stage = prompt_text(body), stage_of(body)
+        action = re.search(r'this action: "([^"]*)"', text).group(1)
+        if stage == "stages":
+            if action.startswith(self.malformed_for):
+                return "Sorry, I would rather describe the action in prose."
+            return json.dumps({"stages": [
+                {"name": s, "description": f"the {s} of it",
+                 "retrieval_strings": [f"A photo of the {s}", f"A photo of a person at the {s}"]}
+                for s in STAGES]})
+        if stage == "differences":
+            n = int(re.search(r"Propose (\d+) ways", text).group(1))
+            descriptions = self.open_descriptions[action] + [f"the pose {i} is wider"
+                                                             for i in range(n + 2)]
+            return json.dumps({str(i): {"name": f"d{i}", "description": d, "query_string": d,
+                                        "num_frames": "gt_1" if i % 2 else "1"}
+                               for i, d in enumerate(descriptions[:n + 2])})
+        if stage == "links":
+            keys = re.findall(r'^ "(\d+)": \{', text.split("by key:")[1], re.MULTILINE)
+            links = {s: [k for k in keys if int(k) % 3 == i] for i, s in enumerate(STAGES)}
+            if action.startswith(self.hallucinate_for):
+                links = {"Setup": links["setup"][1:], "Midle": ["the squat is deeper", "99"],
+                         "warm-up": keys}
+            return json.dumps(links)
+        if self.fail_differencer:
+            raise ConnectionAbortedError("the fake server drops this request")
+        return json.dumps({"answer": "b" if "deeper" in text else "a"})
+
+
+def counts(server: FakeOpenAIServer) -> Counter:
+    return Counter(stage_of(r.body) for r in server.requests)
+
+
+@pytest.fixture(scope="module")
+def frames_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("frames")  # prepared once, shared by this module's runs
+
+
+@pytest.fixture
+def cache(tmp_path, frames_dir, monkeypatch) -> Path:
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "frames").symlink_to(frames_dir)
+    return cache
+
+
+@pytest.fixture
+def method():
+    fake = FakeMethod()
+    with FakeOpenAIServer(reply=fake) as server:
+        server.method = fake
+        yield server
+
+
+def evaluate(server, cache: Path, out: Path, *args: str) -> dict:
+    rc = main(["eval", "--model", "viddiff", "--base-url", server.base_url, "--cache-dir",
+               str(cache), "--out", str(out), "--no-progress", *args])
+    assert rc == 0
+    return json.loads((out / "results.json").read_text())
+
+
+def outputs(out: Path) -> dict[str, dict]:
+    return {o["sample_key"]: o for o in map(json.loads, (out / "outputs.jsonl").open())}
+
+
+def test_oracle_localization_is_perfect_and_random_is_not(method, cache, tmp_path):
+    samples = load_benchmark("mini").samples
+    annotated = [(s, k, v) for s in samples for k in s.scored_keys for v in (0, 1)
+                 if s.retrieval_frames[v].get(k)]
+    oracle = evaluate(method, cache, tmp_path / "oracle", *OFFLINE,
+                      "--model-option", "viddiff.localizer=oracle")
+    loc = oracle["localization"]
+    assert (loc["n"], loc["hit_rate"], loc["mae_s"]) == (len(annotated), 1.0, 0.0)
+    preds = json.loads((tmp_path / "oracle" / "predictions.json").read_text())
+    for s, k, v in annotated:
+        assert preds[s.sample_key][k]["frames"]["ab"[v]] == s.retrieval_frames[v][k]
+    # the differencer sees the sampled frames nearest the annotated ones (mini_00, key 0:
+    # a at frames 4, 12, 20, 28 and b at 8, 24 of 8 fps videos sampled at 4 fps)
+    wanted = ("Video a is shown by 4 frame(s) at 0.50, 1.50, 2.50, 3.50 seconds, video b by "
+              "2 frame(s) at 1.00, 3.00 seconds")
+    shown = [r.body for r in method.requests if wanted in prompt_text(r.body)
+             and "the squat is deeper" in prompt_text(r.body)]
+    assert shown and all(len(media_parts(b)) == 6 for b in shown)
+
+    first = counts(method)
+    rand = evaluate(method, cache, tmp_path / "random", *OFFLINE,
+                    "--model-option", "viddiff.localizer=random")
+    assert rand["localization"]["hit_rate"] < 1.0 and rand["localization"]["mae_s"] > 0.0
+    assert rand["status_counts"] == {"ok": len(samples)}
+    # stage 1 does not depend on the localizer: its replies come from the cache
+    assert counts(method)["stages"] == first["stages"] == len(samples)
+    assert counts(method)["links"] == first["links"]
+
+
+def test_clip_localizer_keyframes_and_stage_costs(method, cache, tmp_path):
+    results = evaluate(method, cache, tmp_path / "clip", *OFFLINE)
+    samples = {s.sample_key: s for s in load_benchmark("mini").samples}
+    n_scored = sum(len(s.scored_keys) for s in samples.values())
+    assert results["status_counts"] == {"ok": len(samples)} and results["coverage"] == 1.0
+    assert 0.0 <= results["localization"]["hit_rate"] <= 1.0
+
+    stages = results["provenance"]["model"]["stages"]
+    assert stages["proposer"]["calls"] == 2 * len(samples)
+    assert stages["differencer"]["calls"] == n_scored
+    assert stages["proposer"]["cost_usd"] > 0 and stages["differencer"]["cost_usd"] > 0
+    assert set(results["cost_by_stage"]) >= {"proposer", "differencer"}
+    assert sum(results["cost_by_stage"].values()) == pytest.approx(results["cost_usd"], abs=1e-5)
+    assert stages["localizer"]["cost_usd"] == 0 and stages["localizer"]["embeddings"]["computed"]
+    assert results["cost_usd"] == pytest.approx(sum(s["cost_usd"] for s in stages.values()),
+                                                abs=1e-6)
+
+    preds = json.loads((tmp_path / "clip" / "predictions.json").read_text())
+    for key, out in outputs(tmp_path / "clip").items():
+        trace, sample = json.loads(out["raw"]), samples[key]
+        assert trace["cost_by_stage"]["proposer"] > 0
+        for segs in trace["localization"]["segments"].values():
+            assert len(segs) == len(trace["proposal"]["stages"]) and segs[0][0] == 0
+            assert all(a[1] == b[0] and a[0] < a[1] for a, b in pairwise(segs))
+        fps = sample.videos[0].fps_original
+        for d in sample.closed_differences():
+            frames = preds[key][d.key]["frames"]
+            for v in "ab":
+                if d.num_frames == "1":
+                    assert len(frames[v]) == 1
+                else:  # three distinct frames, at least one sampled frame apart, even at 1 fps
+                    assert len(set(frames[v])) == 3 == len(frames[v])
+                    if sample.domain in ("music", "surgery"):
+                        assert min(b - a for a, b in pairwise(frames[v])) >= fps
+    # mini_08's video b has frames_trim step 2 at 60 fps: frame numbers still count original
+    # frames from the trim start (sampled every 12 original frames at 5 fps)
+    assert all(f % 12 == 0 for d in preds["mini_08"].values() for f in d["frames"]["b"])
+
+
+def test_a_failed_run_resumes_without_repeating_stages(method, cache, tmp_path):
+    args = [*OFFLINE, "--limit", "4", "--model-option", "max_attempts=1"]
+    samples = load_benchmark("mini").samples[:4]
+    n_scored = sum(len(s.scored_keys) for s in samples)
+    method.method.fail_differencer = True
+    broken = evaluate(method, cache, tmp_path / "broken", *args)
+    assert broken["status_counts"] == {"api_error": 4}
+    assert broken["provenance"]["model"]["stages"]["differencer"]["failed"] == n_scored
+    assert counts(method) == {"stages": 4, "links": 4, "differencer": n_scored}
+
+    method.method.fail_differencer = False
+    method.requests.clear()
+    resumed = evaluate(method, cache, tmp_path / "resumed", *args)
+    assert resumed["status_counts"] == {"ok": 4}
+    assert counts(method) == {"differencer": n_scored}  # stage 1 was not asked again
+    stages = resumed["provenance"]["model"]["stages"]
+    assert stages["proposer"]["cached"] == stages["proposer"]["calls"] == 8
+    assert stages["localizer"]["embeddings"]["computed"] == 0  # stage 2 from the cache too
+
+    method.requests.clear()
+    again = evaluate(method, cache, tmp_path / "again", *args)
+    assert method.requests == [] and again["requests"] == {"sent": 0, "cached": 8 + n_scored}
+    assert ((tmp_path / "again" / "predictions.json").read_text()
+            == (tmp_path / "resumed" / "predictions.json").read_text())
+
+
+def test_open_mode_proposes_localizes_and_is_judged(method, cache, tmp_path, monkeypatch):
+    monkeypatch.setattr("vdbench.scoring.judge.get_judge",
+                        lambda spec, options: OfflineJudge("lexical"))
+    samples = load_benchmark("mini").samples[:4]
+    for s in samples:  # propose the annotated differences first, so the judge matches some
+        method.method.open_descriptions[s.action_description] = [
+            d.description for d in s.closed_differences()]
+    results = evaluate(method, cache, tmp_path / "open", *OFFLINE, "--mode", "open",
+                       "--judge", "offline", "--limit", "4")
+    assert results["status_counts"] == {"ok": 4} and results["metrics"]["recall"] > 0
+    assert results["localization"]["n"] > 0  # matched predictions carry frames
+    preds = json.loads((tmp_path / "open" / "predictions.json").read_text())
+    notes = {k: o["notes"] for k, o in outputs(tmp_path / "open").items()}
+    for s in samples:
+        pred = preds[s.sample_key]
+        assert list(pred) == [str(i) for i in range(s.n_differences_open_prediction)]
+        assert all(p["description"] and set(p["frames"]) == {"a", "b"} for p in pred.values())
+        assert any("kept the first" in n for n in notes[s.sample_key])
+    assert counts(method)["differences"] == 4
+
+
+def test_hallucinated_and_malformed_replies_are_repaired(method, cache, tmp_path):
+    evaluate(method, cache, tmp_path / "run", *OFFLINE, "--limit", "3")
+    outs = outputs(tmp_path / "run")
+    assert {o["status"] for o in outs.values()} == {"ok"}
+
+    squat = json.loads(outs["mini_00"]["raw"])["proposal"]  # hallucinated links
+    notes = " | ".join(outs["mini_00"]["notes"])
+    assert "stage 'Setup' read as 'setup'" in notes and "stage 'Midle' read as 'middle'" in notes
+    assert "dropped links of unknown stage 'warm-up'" in notes
+    assert "difference 'the squat is deeper' read as key '0'" in notes
+    assert "dropped unknown difference '99'" in notes
+    assert squat["links"]["0"] == ["middle"] and squat["links"]["3"] == ["setup"]
+    # keys 1 and 2 were linked only to the unknown stage: they get the middle stage
+    assert squat["links"]["1"] == squat["links"]["2"] == ["middle"]
+    assert "'1' was not linked" in notes and "'2' was not linked" in notes
+
+    jacks = json.loads(outs["mini_02"]["raw"])["proposal"]  # stages reply without JSON
+    assert [s["name"] for s in jacks["stages"]] == ["whole action"]
+    assert set(json.loads(outs["mini_02"]["raw"])["localization"]["frames"]) == set(
+        jacks["differences"])
+
+
+def test_dry_run_builds_every_stage_and_sends_nothing(method, cache, tmp_path, capsys):
+    samples = load_benchmark("mini").samples[:3]
+    assert main(["eval", "--model", "viddiff", "--base-url", method.base_url, "--cache-dir",
+                 str(cache), "--limit", "3", "--dry-run", *OFFLINE]) == 0
+    assert method.requests == []
+    expected = sum(2 + len(s.scored_keys) for s in samples)
+    assert f"requests_to_send: {expected}" in capsys.readouterr().out
+
+
+def test_oracle_in_open_mode_is_refused(method, cache, tmp_path, capsys):
+    assert main(["eval", "--model", "viddiff", "--mode", "open", "--base-url", method.base_url,
+                 "--cache-dir", str(cache), "--out", str(tmp_path / "x"), "--no-progress",
+                 *OFFLINE, "--model-option", "viddiff.localizer=oracle"]) == 2
+    assert "localizer=oracle needs --mode closed" in capsys.readouterr().err
+    assert method.requests == []
+
+
+def test_viddiff_is_registered(method, cache):
+    options = ModelOptions(cache_dir=cache, base_url=method.base_url,
+                           extra={"viddiff": {"embedder": "offline", "localizer": "random"}})
+    model = get_model("viddiff", options)
+    assert isinstance(model, ViddiffModel) and model.embedder is None
+    assert model.provenance()["proposer"]["model"] == "gpt-4o-mini-2024-07-18"
+    assert model.provenance()["differencer"]["model"] == "gpt-4o-2024-08-06"
+
+
+def test_bad_options_are_input_errors(method, cache):
+    options = ModelOptions(cache_dir=cache, base_url=method.base_url,
+                           extra={"viddiff.localiser": "clip"})
+    with pytest.raises(InputError, match="unknown localiser"):
+        get_model("viddiff", options)
+    options.extra = {"viddiff": {"proposer_model": "random"}, "viddiff.embedder": "offline"}
+    with pytest.raises(InputError, match="'random' is not a chat model"):
+        get_model("viddiff", options)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("open_clip") is not None,
+                    reason="checks the message shown when the clip extra is missing")
+def test_the_clip_backend_names_its_extra_when_missing(method, cache):
+    with pytest.raises(MissingExtraError, match=r"vdbench\[clip\]"):
+        get_model("viddiff", ModelOptions(cache_dir=cache, base_url=method.base_url))
