@@ -42,6 +42,10 @@ bench: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
 
+# Rebuild leaderboard/ from submissions/ and local runs/ (ARGS=--no-runs to publish).
+leaderboard: install
+	$(BIN)/vdbench leaderboard $(ARGS)
+
 mini: install
 	$(BIN)/python scripts/make_mini.py
 

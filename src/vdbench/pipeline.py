@@ -62,7 +62,12 @@ class EvalConfig:
 def default_out_dir(cfg: EvalConfig) -> Path:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", cfg.model).strip("-")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{slug}_{cfg.mode}_{cfg.selection.split}_{stamp}"
+    base = Path("runs") / f"{slug}_{cfg.mode}_{cfg.selection.split}_{stamp}"
+    out, n = base, 1
+    while out.exists():  # two runs in the same second never share a folder
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 class Observer:

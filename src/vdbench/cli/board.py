@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import InputError
-from ..leaderboard.submission import DEFAULT_MAX_MB, SIDECAR_SUFFIX
+from ..leaderboard import DEFAULT_MAX_MB, SIDECAR_SUFFIX
 
 SPLIT_CHOICES = ["easy", "medium", "hard", "all"]
 
@@ -38,6 +38,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     sp.add_argument("--split", default="all", choices=SPLIT_CHOICES)
     sp.add_argument("--video-root", type=Path)
     sp.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
+    sp.add_argument("--judge", default="paper",
+                    help="open mode: paper (gpt-4o + gpt-4o-mini), offline, or MODEL[,MODEL]; "
+                         "its calls are cached, so a re-submit is not charged twice")
+    sp.add_argument("--tolerance", type=float, default=0.5,
+                    help="localization hit tolerance in seconds")
+    sp.add_argument("--concurrency", type=int, default=8)
+    sp.add_argument("--base-url", help="endpoint for the judge's API")
     add_validate_options(sp)
 
     lb = sub.add_parser("leaderboard", help="rebuild the leaderboard from every record")
@@ -77,13 +84,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from .summary import print_summary
 
     cfg = EvalConfig(data=args.data, selection=Selection(args.split), cache_dir=args.cache_dir,
-                     video_root=args.video_root)
+                     video_root=args.video_root, judge=args.judge, tolerance_s=args.tolerance,
+                     concurrency=args.concurrency, base_url=args.base_url)
     rec = submit(args.predictions, args.name, cfg, submissions_dir=args.submissions,
                  replace=args.replace, metadata_path=args.metadata, max_mb=args.max_size_mb)
     console = Console()
     print_summary(rec.results, console)
-    console.print(f"  recorded {rec.folder}/ (predictions.json, metadata.json, results.json, "
-                  "samples.jsonl)", highlight=False)
+    files = ", ".join(sorted(p.name for p in rec.folder.iterdir()))
+    console.print(f"  recorded {rec.folder}/ ({files})", highlight=False)
     board = build(args.submissions, None)
     for table in board.tables:
         for row in table.rows:

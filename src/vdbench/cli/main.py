@@ -1,4 +1,4 @@
-"""`vdbench eval | score | validate | frames | models`. Exit codes: 0 done, 2 bad input, 1 failure."""
+"""`vdbench eval | score | validate | submit | leaderboard | compare | frames | models`. Exit codes: 0 done, 2 bad input, 1 failure."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import InputError, MissingExtraError
+from . import board
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", help="check a prediction file strictly")
     va.add_argument("predictions", type=Path)
     _add_data_args(va)
+    board.add_validate_options(va)
+    board.add_commands(sub)
 
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
@@ -159,20 +162,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from ..data.loader import load_benchmark
-    from ..predictions import load_predictions
-
-    cfg = _eval_config(args)
-    bench = load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
-                           cache_dir=cfg.cache_dir, check_videos=False)
-    loaded = load_predictions(args.predictions, bench.samples, cfg.mode, strict=True)
-    n = sum(len(v) for v in loaded.predictions.values())
-    Console().print(f"{args.predictions}: valid ({loaded.format} format, "
-                    f"{len(loaded.predictions)} samples, {n} predictions)")
-    return 0
-
-
 def cmd_frames(args: argparse.Namespace) -> int:
     from ..frames.contact import export_frames
 
@@ -223,8 +212,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": cmd_validate,
-            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare}
+COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": board.cmd_validate,
+            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

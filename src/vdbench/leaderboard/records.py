@@ -1,0 +1,225 @@
+"""Leaderboard rows from what is recorded: submissions/NAME/ and runs/*/results.json."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Literal
+
+from ..data.splits import SPLITS
+
+HEADLINE = {"closed": "accuracy", "open": "recall"}
+OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
+Z95 = 1.959963984540054
+# Recorded provenance kept on a row; anything else (paths, scratch folders) stays out.
+PROVENANCE_KEYS = ("vdbench_version", "revision", "selection", "seed", "frame_sampling",
+                   "model", "prompt_hash", "skipped_missing_videos", "created")
+SUBSET_KEYS = ("domain", "action", "per_action", "limit")
+Source = Literal["submission", "run", "paper"]
+
+
+class RecordError(ValueError):
+    """A recorded folder that is not a usable vdbench result; it is skipped with this reason."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One metric value (a fraction) with what is known about its uncertainty."""
+
+    value: float
+    ci95: tuple[float, float] | None = None
+    p_vs_chance: float | None = None
+    n_scored: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "ci95": list(self.ci95) if self.ci95 else None,
+                "p_vs_chance": self.p_vs_chance, "n_scored": self.n_scored}
+
+
+@dataclass
+class Row:
+    id: str  # "submission:NAME", "run:FOLDER" or "paper:MODEL"
+    source: Source
+    method: str
+    mode: str
+    dataset: str  # a hub id, "mini", or "local folder"
+    revision: str
+    judge: str | None
+    splits: dict[str, Cell]  # only the splits the record covers
+    average: Cell | None  # the paper's Average: unweighted mean of the three splits
+    overall: Cell | None = None  # pooled over every scored difference
+    coverage: float | None = None
+    errors: dict[str, float] = field(default_factory=dict)  # open mode: err_nomatch, ...
+    subset: str | None = None  # why the record is not the whole of its splits
+    info: dict[str, str] = field(default_factory=dict)  # submission metadata
+    provenance: dict[str, Any] = field(default_factory=dict)
+    config: str = ""  # same config = reruns of one another; the newest run is kept
+    rank: int | None = None
+
+    @property
+    def created(self) -> str:
+        return str(self.provenance.get("created", ""))
+
+    @property
+    def complete(self) -> bool:
+        return self.average is not None and self.subset is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank, "id": self.id, "source": self.source, "method": self.method,
+            "mode": self.mode, "dataset": self.dataset, "revision": self.revision,
+            "judge": self.judge, "splits": {s: c.to_json() for s, c in self.splits.items()},
+            "average": self.average.to_json() if self.average else None,
+            "overall": self.overall.to_json() if self.overall else None,
+            "coverage": self.coverage, "errors": self.errors, "subset": self.subset,
+            "info": self.info, "provenance": self.provenance,
+        }
+
+
+def split_average(splits: dict[str, Cell]) -> Cell | None:
+    """Unweighted mean of easy, medium and hard, None unless all three are there. The splits
+    are disjoint sets of pairs, so their errors are independent: the interval combines each
+    split's bootstrap interval by a normal approximation."""
+    if not all(s in splits for s in SPLITS):
+        return None
+    cells = [splits[s] for s in SPLITS]
+    value = sum(c.value for c in cells) / 3
+    ci = None
+    if all(c.ci95 for c in cells):
+        se = math.sqrt(sum(((c.ci95[1] - c.ci95[0]) / (2 * Z95)) ** 2 for c in cells)) / 3
+        ci = (max(0.0, value - Z95 * se), min(1.0, value + Z95 * se))
+    return Cell(value, ci)
+
+
+def read_records(
+    submissions_dir: Path | None, runs_dir: Path | None
+) -> tuple[list[Row], list[dict[str, str]]]:
+    """Every usable record as a row, and the ones skipped with their reason."""
+    rows: list[Row] = []
+    skipped: list[dict[str, str]] = []
+    for source, root in (("submission", submissions_dir), ("run", runs_dir)):
+        if root is None or not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name[0] != "."):
+            rid = f"{source}:{folder.name}"
+            try:
+                rows.append(_read_folder(folder, rid, source))  # type: ignore[arg-type]
+            except RecordError as exc:
+                skipped.append({"record": rid, "reason": str(exc)})
+    return rows, skipped
+
+
+def _read_folder(folder: Path, rid: str, source: Source) -> Row:
+    results = _load(folder / "results.json")
+    metadata = _load(folder / "metadata.json") if source == "submission" else {}
+    return row_from_results(results, rid, source, metadata)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecordError(f"no {path.name}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(f"{path.name}: unreadable ({exc})") from None
+    if not isinstance(value, dict):
+        raise RecordError(f"{path.name}: not a JSON object")
+    return value
+
+
+def row_from_results(
+    results: dict[str, Any], rid: str, source: Source, metadata: dict[str, Any] | None = None
+) -> Row:
+    mode = results.get("mode")
+    if mode not in HEADLINE:
+        raise RecordError(f"results.json: mode {mode!r} is not closed or open")
+    metric = HEADLINE[mode]
+    try:
+        prov = results.get("provenance") or {}
+        by_split = results.get("by_split") or {}
+        splits = {s: _cell(by_split[s], metric) for s in SPLITS
+                  if isinstance(by_split.get(s), dict) and by_split[s].get(metric) is not None}
+        metrics = results.get("metrics") or {}
+        overall = None
+        if metrics.get(metric) is not None:
+            overall = _cell({**metrics, "ci95": metrics.get("ci95", results.get("ci95")),
+                             "n_scored": results.get("n_scored")}, metric)
+        dataset, revision = _dataset(prov.get("dataset")), str(prov["revision"])
+        judge = judge_label(results.get("judge"))
+        errors = {k: float(metrics[k]) for k in OPEN_ERRORS if metrics.get(k) is not None}
+        coverage = float(results["coverage"]) if results.get("coverage") is not None else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordError(f"results.json: not a vdbench result ({type(exc).__name__}: {exc})")
+    if not splits:
+        raise RecordError(f"results.json: no per-split {metric}")
+    method = str((metadata or {}).get("method") or _scrub(str(results.get("model", "?"))))
+    selection = prov.get("selection") or {"split": results.get("split")}
+    provenance = {k: _scrub(prov[k]) for k in PROVENANCE_KEYS if k in prov}
+    provenance["dataset"] = dataset
+    return Row(
+        id=rid, source=source, method=method, mode=mode, dataset=dataset, revision=revision,
+        judge=judge, splits=splits, average=split_average(splits), overall=overall,
+        coverage=coverage, errors=errors, subset=_subset(selection, prov),
+        info={k: str(v) for k, v in sorted((metadata or {}).items())
+              if k not in ("method", "mode") and v is not None},
+        provenance=provenance,
+        config=json.dumps([method, mode, dataset, revision, judge, selection], sort_keys=True),
+    )
+
+
+def _cell(block: dict[str, Any], metric: str) -> Cell:
+    ci = block.get("ci95")
+    p = block.get("p_vs_chance")
+    n = block.get("n_scored")
+    return Cell(float(block[metric]), (float(ci[0]), float(ci[1])) if ci else None,
+                float(p) if p is not None else None, int(n) if n is not None else None)
+
+
+def judge_label(judge: Any) -> str | None:
+    """One string per judge configuration: rows are only ranked together when it is equal."""
+    if judge is None or judge == "":
+        return None
+    if isinstance(judge, (str, int, float)):
+        return str(judge)
+    if isinstance(judge, dict):  # a judge's identity(): its name first, then the settings
+        name = judge.get("name")
+        rest = ", ".join(f"{k}={judge_label(v)}" for k, v in sorted(judge.items()) if k != "name")
+        return f"{name} ({rest})" if name and rest else str(name or rest)
+    return json.dumps(judge, sort_keys=True)
+
+
+def _dataset(source: Any) -> str:
+    if not isinstance(source, str) or not source:
+        raise KeyError("provenance.dataset")
+    if PurePosixPath(source).is_absolute() or PureWindowsPath(source).is_absolute():
+        return "local folder"  # identified by its revision (a hash of its parquet files)
+    return source
+
+
+def _is_abs(path: str) -> bool:
+    return PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
+
+
+def _scrub(value: Any) -> Any:
+    """No path of the machine that made a record reaches the leaderboard: an absolute path,
+    alone or after a prefix (replay:/home/me/run/predictions.json), keeps its last two parts."""
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if not isinstance(value, str) or "://" in value:  # URLs are not local paths
+        return value
+    kind, sep, rest = value.partition(":")
+    prefix, path = (f"{kind}:", rest) if sep and _is_abs(rest) else ("", value)
+    if not _is_abs(path):
+        return value
+    return prefix + "/".join(PurePosixPath(path.replace("\\", "/")).parts[-2:])
+
+
+def _subset(selection: dict[str, Any], prov: dict[str, Any]) -> str | None:
+    parts = [f"{k}={selection[k]}" for k in SUBSET_KEYS if selection.get(k) is not None]
+    if prov.get("skipped_missing_videos"):
+        parts.append(f"{prov['skipped_missing_videos']} pairs skipped (missing videos)")
+    return ", ".join(parts) or None

@@ -1,0 +1,104 @@
+"""What each table shows, cell by cell: shared by the markdown and the HTML renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..data.splits import SPLITS
+from .build import SIGNIFICANCE, Table
+from .records import Cell, Row
+
+DASH = "\u2014"
+NOT_SIGNIFICANT = "\u2020"
+SAFE_LINK = ("https://", "http://")  # a hand-edited record must not smuggle a javascript: link
+
+
+@dataclass(frozen=True)
+class Shown:
+    sort: float | str | None  # what a sortable table orders by; None sorts last
+    text: str
+    detail: str = ""  # the 95% interval, shown smaller
+    tooltip: str = ""
+    dim: bool = False  # not significantly different from chance
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    numeric: bool
+    show: Callable[[Row], Shown]
+
+
+def pct(x: float | None) -> str:
+    return DASH if x is None else f"{100 * x:.1f}"
+
+
+def metric_cell(cell: Cell | None) -> Shown:
+    if cell is None:
+        return Shown(None, DASH)
+    detail = f"[{pct(cell.ci95[0])}, {pct(cell.ci95[1])}]" if cell.ci95 else ""
+    tips = []
+    if cell.ci95:
+        tips.append(f"95% CI {detail}")
+    if cell.p_vs_chance is not None:
+        tips.append(f"p vs chance {p_text(cell.p_vs_chance)}")
+    if cell.n_scored is not None:
+        tips.append(f"{cell.n_scored} scored differences")
+    dim = cell.p_vs_chance is not None and cell.p_vs_chance >= SIGNIFICANCE
+    text = pct(cell.value) + (NOT_SIGNIFICANT if dim else "")
+    return Shown(round(cell.value, 6), text, detail, " \u00b7 ".join(tips), dim)
+
+
+def p_text(p: float | None) -> str:
+    return DASH if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def record_text(row: Row) -> str:
+    kind, _, name = row.id.partition(":")
+    return "reported in the paper" if row.source == "paper" else f"{kind} {name}"
+
+
+def _method(row: Row) -> Shown:
+    authors = row.info.get("authors")
+    tips = [f"{k}: {row.info[k]}" for k in ("model_snapshot", "notes", "source") if k in row.info]
+    link = row.info.get("link", "")
+    return Shown(row.method.lower(), row.method, f"({authors})" if authors else "",
+                 " \u00b7 ".join(tips), link=link if link.startswith(SAFE_LINK) else "")
+
+
+def _date(row: Row) -> str:
+    return row.info.get("date") or row.created[:10]
+
+
+def _number(x: float | None, text: str) -> Shown:
+    return Shown(None if x is None else round(x, 6), text)
+
+
+def columns(table: Table) -> list[Column]:
+    """The table's columns, leaving out those no row of it has a value for."""
+    cols = [Column("Rank", True, lambda r: _number(r.rank, str(r.rank or DASH))),
+            Column("Method", False, _method)]
+    cols += [Column(s.capitalize(), True, lambda r, s=s: metric_cell(r.splits.get(s)))
+             for s in SPLITS]
+    cols += [
+        Column("Average", True, lambda r: metric_cell(r.average)),
+        Column("All (pooled)", True, lambda r: metric_cell(r.overall)),
+        Column("p vs chance", True, lambda r: _number(
+            r.overall.p_vs_chance if r.overall else None,
+            p_text(r.overall.p_vs_chance if r.overall else None))),
+        Column("No match %", True, lambda r: _number(r.errors.get("err_nomatch"),
+                                                     pct(r.errors.get("err_nomatch")))),
+        Column("Flipped %", True, lambda r: _number(r.errors.get("err_flippedpred"),
+                                                    pct(r.errors.get("err_flippedpred")))),
+        Column("Coverage %", True, lambda r: _number(r.coverage, pct(r.coverage))),
+        Column("Subset", False, lambda r: Shown(r.subset, r.subset or DASH)),
+        Column("Date", False, lambda r: Shown(_date(r) or None, _date(r) or DASH)),
+        Column("Record", False, lambda r: Shown(record_text(r), record_text(r))),
+    ]
+    if table.reported:  # the paper gives the four numbers only
+        return [c for c in cols if c.title in ("Method", "Easy", "Medium", "Hard", "Average")]
+    always = {"Rank", "Method", "Easy", "Medium", "Hard", "Average", "Record"}
+    return [c for c in cols
+            if c.title in always or any(c.show(r).sort is not None for r in table.rows)]

@@ -1,0 +1,93 @@
+"""The leaderboard page in a real browser: headless Chromium (Debian's `chromium`) driven by
+the `playwright` package, which is given that executable and downloads no browser."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from board_helpers import META, closed_predictions, results_record, run, write_json, write_run
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("headless Chromium not installed (apt-get install -y chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)")
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def page_file(tmp_path: Path, cache_dir) -> Path:
+    runs, subs = tmp_path / "runs", tmp_path / "submissions"
+    preds = write_json(tmp_path / "p.json", closed_predictions("a"))
+    write_json(tmp_path / "p.meta.json", META)
+    assert run(["submit", str(preds), "--name", "always-a", "--submissions", str(subs)]) == 0
+    write_run(runs, "strong", results_record({"easy": 0.8, "medium": 0.7, "hard": 0.9},
+                                             model="strong", revision="a5fb8e979f3a1589"))
+    write_run(runs, "weak", results_record({"easy": 0.2, "medium": 0.3, "hard": 0.25},
+                                           model="weak", revision="a5fb8e979f3a1589"))
+    write_run(runs, "easy-only", results_record({"easy": 0.55}, model="easy-only",
+                                                revision="a5fb8e979f3a1589"))
+    assert run(["leaderboard", "--runs", str(runs), "--submissions", str(subs),
+                "--out", str(tmp_path / "leaderboard")]) == 0
+    return tmp_path / "leaderboard" / "index.html"
+
+
+def _column(page, table: str, title: str) -> list[str | None]:
+    return page.evaluate(
+        """([table, title]) => {
+            const t = document.querySelector(table);
+            const col = [...t.tHead.rows[0].cells].findIndex(th => th.textContent === title);
+            return [...t.tBodies[0].rows].map(r => r.cells[col].getAttribute("data-v"));
+        }""", [table, title])
+
+
+def test_page_renders_sorts_and_looks_right(page_file, tmp_path):
+    requests: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_file.as_uri())
+
+            table = "#closed-1"  # the rows vdbench scored on mini
+            assert "mini" in page.inner_text(f"{table} caption")
+            rows = page.locator(f"{table} tbody tr")
+            assert rows.count() == 4
+            assert page.locator("table.reported tbody tr").count() == 12  # 6 closed + 6 open
+            assert page.locator("tr.reported .badge").first.inner_text() == "reported in the paper"
+            assert page.locator("figure img").count() == 1
+
+            # first click on a numeric header: best first; missing values stay last
+            page.click(f"{table} thead th:text-is('Hard')")
+            hard = _column(page, table, "Hard")
+            assert hard[-1] is None
+            values = [float(v) for v in hard[:-1]]
+            assert values == sorted(values, reverse=True) and values[0] == 0.9
+            assert page.get_attribute(f"{table} thead th:text-is('Hard')",
+                                      "aria-sort") == "descending"
+            page.click(f"{table} thead th:text-is('Hard')")
+            hard = _column(page, table, "Hard")
+            assert [float(v) for v in hard[:-1]] == sorted(values) and hard[-1] is None
+
+            page.click(f"{table} thead th:text-is('Method')")
+            methods = page.locator(f"{table} tbody tr td:nth-child(2)").all_inner_texts()
+            names = [m.split("\n")[0] for m in methods]
+            assert names == sorted(names, key=str.lower)
+
+            shot = tmp_path / "leaderboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert not errors
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
