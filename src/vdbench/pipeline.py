@@ -128,7 +128,7 @@ class Scored:
 
 async def score_predictions(
     samples: list[Sample], preds: Predictions, cfg: EvalConfig,
-    statuses: dict[str, str] | None = None,
+    statuses: dict[str, str] | None = None, judge=None,
 ) -> Scored:
     """One scoring path for model runs and submitted files, closed or open."""
     judge_log = None
@@ -139,11 +139,13 @@ async def score_predictions(
         from .scoring.judge import get_judge
         from .scoring.open import judge_open, open_results
 
-        judge = get_judge(cfg.judge, cfg.model_options())
+        own = judge is None
+        judge = judge or get_judge(cfg.judge, cfg.model_options())
         try:
             rows, judge_log = await judge_open(samples, preds, judge, statuses, cfg.concurrency)
         finally:
-            await judge.aclose()
+            if own:
+                await judge.aclose()
         results = open_results(samples, rows)
         results["judge"] = judge.identity()
     localization = localization_metrics(samples, preds, rows, cfg.tolerance_s)
@@ -250,6 +252,11 @@ def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, P
     model = get_model(cfg.model, cfg.model_options())
     model.bind(bench.samples, cfg.mode)
     swapped_samples = [s.swapped() for s in bench.samples] if cfg.swap else []
+    judge = None
+    if cfg.mode == "open":  # an unusable judge stops the run before any model call
+        from .scoring.judge import get_judge
+
+        judge = get_judge(cfg.judge, cfg.model_options())
 
     async def go():
         try:
@@ -259,12 +266,17 @@ def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, P
         finally:
             await model.aclose()
         statuses = {o.sample_key: o.status for o in outputs}
-        scored = await score_predictions(bench.samples, _as_predictions(outputs), cfg, statuses)
-        scored_swapped = None
-        if swapped is not None:
-            scored_swapped = await score_predictions(
-                swapped_samples, _as_predictions(swapped), cfg,
-                {o.sample_key: o.status for o in swapped})
+        try:
+            scored = await score_predictions(bench.samples, _as_predictions(outputs), cfg,
+                                             statuses, judge)
+            scored_swapped = None
+            if swapped is not None:
+                scored_swapped = await score_predictions(
+                    swapped_samples, _as_predictions(swapped), cfg,
+                    {o.sample_key: o.status for o in swapped}, judge)
+        finally:
+            if judge is not None:
+                await judge.aclose()
         return outputs, swapped, scored, scored_swapped
 
     outputs, swapped, scored, scored_swapped = asyncio.run(go())

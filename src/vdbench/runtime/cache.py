@@ -63,19 +63,35 @@ def request_key(identity: dict[str, Any], request: ChatRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def connect_wal(path: Path, schema: str) -> sqlite3.Connection:
+    """A sqlite connection in WAL mode with `schema`; its timeout is sqlite's busy timeout,
+    so a write waits for another process's instead of failing.
+
+    Switching a new file to WAL takes an exclusive lock that the busy timeout does not wait
+    for, so two processes opening a fresh file at once retry the setup.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+    for attempt in range(100):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
+            db.execute(schema)
+            return db
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
 class ResponseCache:
     """Successful replies by request key. Async methods run sqlite in a worker thread."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        # timeout = busy_timeout: wait for another process's write instead of failing.
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a killed process
-        self._db.execute(SCHEMA)
+        self._db = connect_wal(path, SCHEMA)
 
     def get_now(self, key: str) -> ChatReply | None:
         with self._lock:

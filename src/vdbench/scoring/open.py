@@ -24,6 +24,7 @@ def enforce_matching(
     Keys that do not exist are dropped; when several annotated differences claim the same
     prediction, only the first (in annotation order) keeps it, so recall cannot be inflated.
     """
+    raw = {str(k): (None if v is None else str(v)) for k, v in raw.items()}
     out: dict[str, str | None] = dict.fromkeys(gt_keys)
     dropped: list[str] = []
     used: set[str] = set()
@@ -69,13 +70,15 @@ async def _judge_sample(
             status, log["judge_error"] = "judge_error", f"{type(exc).__name__}: {exc}"[:300]
     matched = [(k, v) for k, v in matching.items() if v is not None]
     opposite: dict[str, bool] = {}
+    unresolved: set[str] = set()  # matched, but the direction check failed: not scored
     for i in range(0, len(matched), DIRECTION_BATCH):
         batch = matched[i : i + DIRECTION_BATCH]
         try:
             flags = await judge.opposites([(gt[k], pred_desc[v]) for k, v in batch])
         except Exception as exc:
             status, log["judge_error"] = "judge_error", f"{type(exc).__name__}: {exc}"[:300]
-            flags = [False] * len(batch)
+            unresolved.update(k for k, _ in batch)
+            continue
         opposite.update({k: bool(f) for (k, _), f in zip(batch, flags)})
     log["matches"] = matching
     log["opposite"] = opposite
@@ -83,7 +86,9 @@ async def _judge_sample(
     for k in sample.scored_keys:
         v = matching.get(k)
         flipped = opposite.get(k, False)
-        final = None if v is None else (_flip(preds[v].prediction) if flipped else preds[v].prediction)
+        final = None
+        if v is not None and k not in unresolved:
+            final = _flip(preds[v].prediction) if flipped else preds[v].prediction
         rows.append(ScoredDifference(sample.sample_key, k, sample.differences_gt[k] or "", v,
                                      flipped, final, final == sample.differences_gt[k], status))
     return rows, log

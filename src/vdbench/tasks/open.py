@@ -9,7 +9,7 @@ from ..frames.types import Clip
 from ..models.base import DiffPrediction, SampleOutput
 from ..models.types import ChatRequest, GenerationConfig
 from .closed import VIDEO_LAYOUT, video_parts
-from .parsing import extract_json_object, normalize_label
+from .parsing import extract_json_list, extract_json_object, normalize_label
 
 OPEN_TEMPLATE = """\
 Here are two videos of an action with the following description: "{action_description}".
@@ -49,8 +49,10 @@ def build_open_request(
 
 def parse_open_reply(sample: Sample, text: str | None) -> SampleOutput:
     """Keep the well-formed differences, renumbered 0..n-1, truncated to the sample's cap."""
-    obj = extract_json_object(text or "")
-    items = obj.get("differences", obj) if isinstance(obj, dict) else {}
+    obj = extract_json_list(text or "")
+    if obj is None:
+        obj = extract_json_object(text or "")
+    items = obj.get("differences", obj) if isinstance(obj, dict) else obj
     entries = items.values() if isinstance(items, dict) else items if isinstance(items, list) else []
     preds: list[DiffPrediction] = []
     dropped = 0

@@ -61,6 +61,21 @@ def extract_json_object(text: str) -> dict | None:
     return None
 
 
+def extract_json_list(text: str) -> list | None:
+    """A JSON array that is the whole reply or a fenced block of it."""
+    for cand in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
+        cand = cand.strip()
+        if not cand.startswith("["):
+            continue
+        try:
+            obj = _loads_lenient(cand)
+        except ValueError:
+            continue
+        if isinstance(obj, list):
+            return obj
+    return None
+
+
 def normalize_label(value: Any) -> str | None:
     """'a', 'A', 'video a', '(b)', {"prediction": "b"} -> 'a'/'b'; anything else -> None."""
     if isinstance(value, dict):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from PIL import Image
 
 from ..errors import InputError, require
 from ..frames.types import Frame
+from ..runtime.cache import connect_wal
 
 
 class Embedder(Protocol):
@@ -123,13 +123,9 @@ class EmbeddingCache:
     """Vectors by content key in one sqlite file (WAL), shared by runs and processes."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=60, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, "
-                         "vec BLOB NOT NULL)")
+        self._db = connect_wal(path, "CREATE TABLE IF NOT EXISTS vectors "
+                                     "(key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
 
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         with self._lock:

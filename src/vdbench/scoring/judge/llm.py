@@ -43,6 +43,7 @@ Answer with JSON only: {{"results": [<0 or 1 for each of the {n} pairs, in order
 """
 
 MAX_ATTEMPTS = 3
+JUDGE_SEED = 0
 
 
 class JudgeReplyError(RuntimeError):
@@ -54,11 +55,16 @@ class LLMJudge(Judge):
         self.matcher = self._chat_model(match_model, options)
         self.director = self._chat_model(direction_model, options)
         self.name = f"llm:{self.matcher.adapter.model_id},{self.director.adapter.model_id}"
-        self.seed = options.seed
+        # Fixed, not the run's --seed: a score is a property of the predictions.
+        self.seed = JUDGE_SEED
 
     @staticmethod
     def _chat_model(name: str, options: ModelOptions) -> ChatModel:
-        model = get_model(name, options)
+        try:
+            model = get_model(name, options)
+        except InputError as exc:
+            raise InputError(f"--judge: cannot use {name!r} ({exc}); --judge offline needs "
+                             "no key") from None
         if not isinstance(model, ChatModel):
             raise InputError(f"--judge: {name!r} is not an LLM served through an adapter")
         return model
