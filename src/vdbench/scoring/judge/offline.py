@@ -18,27 +18,27 @@ from typing import Any
 from .assign import max_weight_assignment
 from .base import Judge, MatchTask
 
-# comparative word -> (axis, direction)
+# comparative word -> (axis, direction). Synonymous axes share a name ("deeper" is "lower",
+# "wider" is "further apart"), so the direction check can compare them.
 _AXES: dict[str, tuple[str, int]] = {}
 for _axis, _pos, _neg in [
-    ("height", "higher taller raised", "lower shorter dropped"),
+    ("height", "higher taller raised shallower", "lower dropped deeper"),
     ("speed", "faster quicker rapid quickly fast", "slower slowly slow"),
-    ("depth", "deeper", "shallower"),
-    ("width", "wider broader", "narrower"),
-    ("size", "larger bigger greater", "smaller"),
-    ("length", "longer", "shorter"),
+    ("distance", "wider broader farther further longer", "narrower closer nearer shorter"),
     ("extension", "straighter extended straight", "bent bending flexed"),
     ("amount", "more", "less fewer"),
+    ("size", "larger bigger greater", "smaller"),
     ("timing", "later", "earlier sooner"),
     ("force", "harder stronger forceful", "softer weaker gentler"),
     ("tilt", "forward", "backward"),
-    ("distance", "farther further", "closer nearer"),
     ("stability", "steadier stable", "shakier unstable wobbly"),
 ]:
     for _w in _pos.split():
         _AXES[_w] = (_axis, 1)
     for _w in _neg.split():
         _AXES[_w] = (_axis, -1)
+# Quantifiers that say "how much" of any property: they never tell two statements apart.
+_GENERIC_AXES = {"amount", "size"}
 
 _STOP = set("the a an is are of in on at to with during and or than that this it its be "
             "as by for from more less while".split())
@@ -135,10 +135,17 @@ class OfflineJudge(Judge):
                           else self.LEXICAL_THRESHOLD)
 
     def similarity(self, a: list[str], b: list[str]) -> list[list[float]]:
+        """Similarity, zero where both statements compare along different axes: "kicked
+        higher" and "kicked harder" read alike but are about different properties."""
         if self.backend == "embedding":
-            return self._embedder.similarity(a, b)  # type: ignore[union-attr]
-        va, vb = [lexical_vector(t) for t in a], [lexical_vector(t) for t in b]
-        return [[_cosine(x, y) for y in vb] for x in va]
+            sim = self._embedder.similarity(a, b)  # type: ignore[union-attr]
+        else:
+            va, vb = [lexical_vector(t) for t in a], [lexical_vector(t) for t in b]
+            sim = [[_cosine(x, y) for y in vb] for x in va]
+        axes_a = [set(polarity(t)) - _GENERIC_AXES for t in a]
+        axes_b = [set(polarity(t)) - _GENERIC_AXES for t in b]
+        return [[0.0 if x and y and not x & y else sim[i][j] for j, y in enumerate(axes_b)]
+                for i, x in enumerate(axes_a)]
 
     async def match(self, task: MatchTask) -> dict[str, str | None]:
         gt_keys, pred_keys = list(task.gt), list(task.pred)
