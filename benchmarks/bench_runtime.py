@@ -108,7 +108,8 @@ def run_thread_pool(server: FakeOpenAIServer, requests: list[ChatRequest], worke
     shaper = OpenAIChatAdapter(MODEL, base_url=None, api_key=KEY, timeout_s=120)
 
     def one(request: ChatRequest) -> str | None:
-        return client.chat.completions.create(**shaper.request_body(request)).choices[0].message.content
+        completion = client.chat.completions.create(**shaper.request_body(request))
+        return completion.choices[0].message.content
 
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from vdbench.cli.main import main
 from servers.openai_server import FakeOpenAIServer, prompt_text
+from vdbench.cli.main import main
 
 pytest.importorskip("openai")
 pytest.importorskip("av")

@@ -1,9 +1,9 @@
 import pytest
 
+from conftest import make_row
 from vdbench.data.schema import parse_row
 from vdbench.tasks.closed import parse_closed_reply
 from vdbench.tasks.parsing import extract_json_object, normalize_label
-from conftest import make_row
 
 SAMPLE = parse_row(make_row())  # asks keys 0 (gt a) and 1 (gt b)
 

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
+from conftest import make_row
 from vdbench.data.schema import parse_row
 from vdbench.errors import InputError
 from vdbench.predictions import load_predictions
-from conftest import make_row
 
 SAMPLES = [parse_row(make_row("s0")), parse_row(make_row("s1"))]
 

@@ -3,11 +3,11 @@ import zipfile
 
 import pytest
 
+from conftest import make_row, write_parquet
 from vdbench.data.hub import extract_zip_safely
 from vdbench.data.loader import Selection, load_benchmark, read_parquet_dir
 from vdbench.data.schema import parse_row, sample_to_row
 from vdbench.errors import InputError
-from conftest import make_row, write_parquet
 
 
 def test_parse_row_keeps_labels_and_parses_json_once():

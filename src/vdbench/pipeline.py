@@ -205,7 +205,7 @@ def provenance(bench: Benchmark, cfg: EvalConfig, extra: dict | None = None) -> 
         **bench.provenance(),
         "selection": {k: v for k, v in vars(cfg.selection).items() if v is not None},
         "seed": cfg.seed,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **(extra or {}),
     }
 

@@ -1,4 +1,6 @@
-"""`vdbench eval | score | validate | submit | leaderboard | compare | frames | models`. Exit codes: 0 done, 2 bad input, 1 failure."""
+"""`vdbench eval | score | validate | submit | leaderboard | compare | frames | models`.
+
+Exit codes: 0 done, 2 bad input, 1 failure."""
 
 from __future__ import annotations
 

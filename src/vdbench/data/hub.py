@@ -21,17 +21,16 @@ from .splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
 def _domains_for(selection) -> set[str]:
     if selection.domain:
         return {selection.domain}
-    splits = SPLIT_ACTIONS if selection.split == "all" else {selection.split: SPLIT_ACTIONS[selection.split]}
-    return {a.rsplit("_", 1)[0] for actions in splits.values() for a in actions}
+    splits = list(SPLIT_ACTIONS) if selection.split == "all" else [selection.split]
+    return {a.rsplit("_", 1)[0] for s in splits for a in SPLIT_ACTIONS[s]}
 
 
 def fetch_hub(repo_id: str, *, cache_dir: Path | None, selection) -> tuple[Path, str]:
     """Download the parquet files and the needed video zips; returns (root, commit)."""
     hf = require("huggingface_hub", "hf")
     try:
-        snapshot = Path(
-            hf.snapshot_download(repo_id, repo_type="dataset", allow_patterns=["data/test-*.parquet"])
-        )
+        snapshot = Path(hf.snapshot_download(repo_id, repo_type="dataset",
+                                             allow_patterns=["data/test-*.parquet"]))
     except Exception as exc:
         raise InputError(f"--data {repo_id}: cannot download from the hub ({type(exc).__name__}: "
                          f"{exc}); use --data mini or a local copy") from None
@@ -65,7 +64,8 @@ def extract_zip_safely(zip_path: Path, target: Path) -> list[Path]:
                 name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts
                 or file_type not in (0, stat.S_IFREG, stat.S_IFDIR)
             ):
-                raise InputError(f"{zip_path}: unsafe member {info.filename!r}; refusing to extract")
+                raise InputError(
+                    f"{zip_path}: unsafe member {info.filename!r}; refusing to extract")
             members.append((info, name))
         written = []
         with tempfile.TemporaryDirectory(dir=target, prefix=".extract-") as tmp:

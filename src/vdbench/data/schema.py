@@ -16,7 +16,8 @@ LABELS = ("a", "b", "c")
 class VideoRef:
     path: str
     fps_original: float
-    frames_trim: tuple[int | None, int | None, int | None]  # slice(start, stop, step), stop exclusive
+    # slice(start, stop, step), stop exclusive
+    frames_trim: tuple[int | None, int | None, int | None]
 
     @property
     def trim(self) -> slice:

@@ -151,7 +151,8 @@ def row_from_results(
         errors = {k: float(metrics[k]) for k in OPEN_ERRORS if metrics.get(k) is not None}
         coverage = float(results["coverage"]) if results.get("coverage") is not None else None
     except (KeyError, TypeError, ValueError) as exc:
-        raise RecordError(f"results.json: not a vdbench result ({type(exc).__name__}: {exc})")
+        raise RecordError(
+            f"results.json: not a vdbench result ({type(exc).__name__}: {exc})") from None
     if not splits:
         raise RecordError(f"results.json: no per-split {metric}")
     method = str((metadata or {}).get("method") or _scrub(str(results.get("model", "?"))))

@@ -22,7 +22,8 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
        Arial, sans-serif; color: var(--ink); background: #fafbfc; }
 main { max-width: 1280px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h2 { font-size: 19px; margin: 36px 0 8px; padding-bottom: 4px;
+     border-bottom: 2px solid var(--line); }
 .sub { color: var(--muted); margin: 0 0 16px; }
 nav a { color: var(--accent); margin-right: 16px; text-decoration: none; }
 figure { margin: 16px 0; background: #fff; border: 1px solid var(--line); border-radius: 8px;

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .base import Model, ModelOptions, register
 
-OPENAI_NEEDS = "pip install 'vdbench[openai]'; OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+OPENAI_NEEDS = ("pip install 'vdbench[openai]'; OPENAI_API_KEY "
+                "(or OPENAI_BASE_URL for a local server)")
 VLLM_NEEDS = ("pip install 'vdbench[openai]'; a vLLM server at VLLM_BASE_URL "
               "(default http://localhost:8000/v1)")
 ANTHROPIC_NEEDS = "pip install 'vdbench[anthropic]'; ANTHROPIC_API_KEY"
@@ -57,5 +58,5 @@ def register_provider(provider: str, make: MakeModel, example: str, needs: str) 
     for alias in aliases_for(provider):
         register(alias.name, alias.description, alias.needs)(
             lambda _arg, options, a=alias: make(a.snapshot, a.name, options))
-    register(provider, f"any {provider} model id, e.g. {provider}:{example}", needs,
-             prefix=True)(lambda model_id, options: make(model_id, f"{provider}:{model_id}", options))
+    register(provider, f"any {provider} model id, e.g. {provider}:{example}", needs, prefix=True)(
+        lambda model_id, options: make(model_id, f"{provider}:{model_id}", options))

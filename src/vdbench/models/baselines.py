@@ -9,7 +9,6 @@ from pathlib import Path
 from ..data.schema import Sample
 from .base import DiffPrediction, EvalItem, Model, ModelOptions, SampleOutput, register
 
-
 # Content-free statements for open mode: what a model that ignores the videos could say.
 GENERIC_DIFFERENCES = (
     "the movement is faster", "the movement is larger", "the body is lower",
@@ -64,7 +63,8 @@ class ReplayModel(Model):
         assert self._preds is not None, "bind() first"
         key = item.sample.sample_key
         if key not in self._preds:
-            return SampleOutput(key, {}, status="parse_error", error="no entry in the replayed file")
+            return SampleOutput(key, {}, status="parse_error",
+                                error="no entry in the replayed file")
         return SampleOutput(key, self._preds[key])
 
     def provenance(self) -> dict:

@@ -11,7 +11,8 @@ from typing import Any
 
 from ..models.base import EvalItem, Model, ModelOptions, SampleOutput
 from ..models.types import ChatReply, ChatRequest, GenerationConfig, Usage
-from ..tasks import closed, open as open_task
+from ..tasks import closed
+from ..tasks import open as open_task
 
 
 class ProviderAdapter(ABC):

@@ -4,8 +4,9 @@ never scored; a missing or invalid prediction counts as wrong."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..data.schema import Sample
 from ..data.splits import SPLITS

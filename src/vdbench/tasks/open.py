@@ -53,7 +53,8 @@ def parse_open_reply(sample: Sample, text: str | None) -> SampleOutput:
     if obj is None:
         obj = extract_json_object(text or "")
     items = obj.get("differences", obj) if isinstance(obj, dict) else obj
-    entries = items.values() if isinstance(items, dict) else items if isinstance(items, list) else []
+    entries = (items.values() if isinstance(items, dict)
+               else items if isinstance(items, list) else [])
     preds: list[DiffPrediction] = []
     dropped = 0
     for v in entries:
