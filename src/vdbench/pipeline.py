@@ -228,10 +228,8 @@ def dry_run(cfg: EvalConfig) -> dict[str, Any]:
 
     async def go() -> None:
         try:
-            await predict_all(bench.samples, model, cfg, bench.video_root)
-            if cfg.swap:
-                await predict_all([s.swapped() for s in bench.samples], model, cfg,
-                                  bench.video_root)
+            for samples in _orders(cfg, bench.samples):
+                await predict_all(samples, model, cfg, bench.video_root)
         finally:
             await model.aclose()
 
@@ -247,44 +245,56 @@ def dry_run(cfg: EvalConfig) -> dict[str, Any]:
             "note": "judge calls (open mode) are not included" if cfg.mode == "open" else ""}
 
 
+def _orders(cfg: EvalConfig, samples: list[Sample]) -> list[list[Sample]]:
+    """The samples as given, and with --swap the same pairs with the videos swapped."""
+    return [samples] + ([[s.swapped() for s in samples]] if cfg.swap else [])
+
+
+def _statuses(outputs: list[SampleOutput]) -> dict[str, str]:
+    return {o.sample_key: o.status for o in outputs}
+
+
+def swap_summary(cfg: EvalConfig, given: Scored, swapped: Scored, given_preds: Predictions,
+                 swapped_preds: Predictions, samples: list[Sample]) -> dict[str, Any]:
+    metric = "accuracy" if cfg.mode == "closed" else "recall"
+    a, b = given.results["metrics"][metric], swapped.results["metrics"][metric]
+    consistency = (swap_consistency(given_preds, swapped_preds, samples)
+                   if cfg.mode == "closed" else {"consistency": None})
+    return {"metric": metric, "original_order": a, "swapped_order": b,
+            "mean": (a + b) / 2 if a is not None and b is not None else None, **consistency}
+
+
 def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, Path]:
     bench = _load(cfg, check_videos=True)
     model = get_model(cfg.model, cfg.model_options())
     model.bind(bench.samples, cfg.mode)
-    swapped_samples = [s.swapped() for s in bench.samples] if cfg.swap else []
     judge = None
     if cfg.mode == "open":  # an unusable judge stops the run before any model call
         from .scoring.judge import get_judge
 
         judge = get_judge(cfg.judge, cfg.model_options())
+    orders = _orders(cfg, bench.samples)
 
-    async def go():
+    async def go() -> list[tuple[list[SampleOutput], Scored]]:
         try:
-            outputs = await predict_all(bench.samples, model, cfg, bench.video_root, observer)
-            swapped = (await predict_all(swapped_samples, model, cfg, bench.video_root, observer)
-                       if cfg.swap else None)
+            runs = [await predict_all(samples, model, cfg, bench.video_root, observer)
+                    for samples in orders]
         finally:
             await model.aclose()
-        statuses = {o.sample_key: o.status for o in outputs}
         try:
-            scored = await score_predictions(bench.samples, _as_predictions(outputs), cfg,
-                                             statuses, judge)
-            scored_swapped = None
-            if swapped is not None:
-                scored_swapped = await score_predictions(
-                    swapped_samples, _as_predictions(swapped), cfg,
-                    {o.sample_key: o.status for o in swapped}, judge)
+            return [(outs, await score_predictions(samples, _as_predictions(outs), cfg,
+                                                   _statuses(outs), judge))
+                    for samples, outs in zip(orders, runs)]
         finally:
             if judge is not None:
                 await judge.aclose()
-        return outputs, swapped, scored, scored_swapped
 
-    outputs, swapped, scored, scored_swapped = asyncio.run(go())
+    (outputs, scored), *swapped_run = asyncio.run(go())
     preds = _as_predictions(outputs)
+    all_outputs = outputs + [o for outs, _ in swapped_run for o in outs]
     extra: dict[str, Any] = {"model": model.provenance()}
     if model.needs_frames:
         extra["frame_sampling"] = cfg.frame_spec.to_dict()
-    all_outputs = outputs + (swapped or [])
     results = {
         "model": cfg.model, "mode": cfg.mode, "split": cfg.selection.split, **scored.results,
         "cost_usd": round(sum(o.cost_usd for o in all_outputs), 6),
@@ -293,20 +303,13 @@ def run_eval(cfg: EvalConfig, observer: Observer | None = None) -> tuple[dict, P
                      "cached": sum(o.n_cached for o in all_outputs)},
         "provenance": provenance(bench, cfg, extra),
     }
-    if scored_swapped is not None and swapped is not None:
-        metric = "accuracy" if cfg.mode == "closed" else "recall"
-        a, b = scored.results["metrics"][metric], scored_swapped.results["metrics"][metric]
-        results["swap"] = {
-            "metric": metric, "original_order": a, "swapped_order": b,
-            "mean": (a + b) / 2 if a is not None and b is not None else None,
-            **(swap_consistency(preds, _as_predictions(swapped), bench.samples)
-               if cfg.mode == "closed" else {"consistency": None}),
-        }
     out = cfg.out or default_out_dir(cfg)
+    for swapped_outputs, swapped_scored in swapped_run:
+        swapped_preds = _as_predictions(swapped_outputs)
+        results["swap"] = swap_summary(cfg, scored, swapped_scored, preds, swapped_preds,
+                                       bench.samples)
+        write_outputs(out, swapped_scored, swapped_preds, swapped_outputs, suffix="_swapped")
     write_outputs(out, Scored(results, scored.rows, scored.judge_log), preds, outputs)
-    if scored_swapped is not None:
-        write_outputs(out, scored_swapped, _as_predictions(swapped or []), swapped,
-                      suffix="_swapped")
     return results, out
 
 
