@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers.openai_server import FakeOpenAIServer, pair_request, prompt_text
+from servers.chat_requests import pair_request
+from servers.openai_server import FakeOpenAIServer, prompt_text
 from vdbench.models.openai_chat import OpenAIChatAdapter
 from vdbench.models.types import ChatRequest
 from vdbench.runtime import ResponseCache, RetryPolicy, Runtime

@@ -15,13 +15,14 @@ import pytest
 pytest.importorskip("anthropic")
 from PIL import Image
 
+from adapter_helpers import FAULT_VERDICTS, call_with_cache
 from servers.anthropic_server import FakeAnthropicServer, Fault, content_blocks, image_blocks
-from servers.openai_server import pair_request, tiny_clip
+from servers.chat_requests import pair_request, tiny_clip, two_video_request
 from vdbench.frames.types import Clip, Frame
 from vdbench.models.anthropic_chat import AnthropicAdapter, ImageLimits
 from vdbench.models.base import ModelOptions, get_model
-from vdbench.models.types import ChatRequest, TextPart, Usage, VideoPart
-from vdbench.runtime import FatalError, ResponseCache, RetryPolicy, Runtime, classify
+from vdbench.models.types import ChatRequest, Usage
+from vdbench.runtime import FatalError, classify
 
 API_KEY = "sk-ant-test-0123456789abcdef"
 
@@ -36,12 +37,6 @@ def noisy_clip(seed: int, n_frames: int, size: tuple[int, int]) -> Clip:
         data = out.getvalue()
         frames.append(Frame(i, i / 4, data, hashlib.sha256(data).hexdigest()))
     return Clip(tuple(frames), fps=4.0, source=f"noise:{seed}", key=f"noise:{seed}")
-
-
-def two_video_request(a: Clip, b: Clip, system: str | None = None) -> ChatRequest:
-    parts = (TextPart("Compare."), TextPart("Video a:"), VideoPart(a, "a"),
-             TextPart("Video b:"), VideoPart(b, "b"), TextPart("Answer in JSON."))
-    return ChatRequest(parts=parts, system=system)
 
 
 def sent_jpegs(body: dict) -> list[bytes]:
@@ -144,13 +139,7 @@ def test_a_request_that_cannot_fit_is_refused_before_sending(server):
     assert server.requests == []
 
 
-@pytest.mark.parametrize("fault, retryable, wait", [
-    (Fault("429", retry_after="7"), True, 7.0),
-    (Fault("500"), True, None),
-    (Fault("drop"), True, None),
-    (Fault("malformed"), True, None),
-    (Fault("400"), False, None),
-])
+@pytest.mark.parametrize("fault, retryable, wait", FAULT_VERDICTS)
 def test_failures_are_classified_for_the_runtime(server, fault, retryable, wait):
     server.fail_next(fault)
     with pytest.raises(Exception) as caught:
@@ -163,22 +152,15 @@ def test_failures_are_classified_for_the_runtime(server, fault, retryable, wait)
 def test_runtime_retries_through_faults_then_serves_reruns_from_cache(server, tmp_path: Path):
     request = pair_request(0)
     server.fail_next(Fault("429", retry_after="0"), "500")
-    policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
 
-    async def run_once() -> object:
-        runtime = Runtime(ResponseCache(tmp_path / "responses.sqlite"), policy=policy)
-        adapter = AnthropicAdapter("claude-3-5-sonnet-20240620",
-                                   ModelOptions(base_url=server.base_url))
-        try:
-            return await runtime.call(adapter, request)
-        finally:
-            await adapter.aclose()
-            runtime.cache.close()
+    def new_adapter() -> AnthropicAdapter:
+        return AnthropicAdapter("claude-3-5-sonnet-20240620",
+                                ModelOptions(base_url=server.base_url))
 
-    first = asyncio.run(run_once())
+    first = call_with_cache(tmp_path, new_adapter, request)
     assert (first.status, first.cached, len(server.requests)) == ("ok", False, 3)
     assert first.cost_usd > 0  # the snapshot is priced
-    second = asyncio.run(run_once())
+    second = call_with_cache(tmp_path, new_adapter, request)
     assert (second.status, second.cached, second.text) == ("ok", True, first.text)
     assert len(server.requests) == 3
     for path in tmp_path.rglob("*"):

@@ -11,23 +11,17 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("google.genai")
+from adapter_helpers import FAULT_VERDICTS, call_with_cache
+from servers.chat_requests import pair_request, tiny_clip, two_video_request
 from servers.gemini_server import FakeGeminiServer, Fault
-from servers.openai_server import pair_request, tiny_clip
-from vdbench.frames.types import Clip
 from vdbench.models import gemini_chat
 from vdbench.models.base import ModelOptions, get_model
 from vdbench.models.gemini_chat import GeminiAdapter, InputMode, UploadPolicy
-from vdbench.models.types import ChatRequest, TextPart, Usage, VideoPart
-from vdbench.runtime import FatalError, ResponseCache, RetryPolicy, Runtime, classify
+from vdbench.models.types import ChatRequest, Usage
+from vdbench.runtime import FatalError, classify
 
 API_KEY = "AIzaTEST-0123456789abcdefghijklmnopqrstu"
 FAST_UPLOADS = UploadPolicy(poll_interval_s=0.01, max_wait_s=5.0)
-
-
-def two_video_request(a: Clip, b: Clip, system: str | None = None) -> ChatRequest:
-    parts = (TextPart("Compare."), TextPart("Video a:"), VideoPart(a, "a"),
-             TextPart("Video b:"), VideoPart(b, "b"), TextPart("Answer in JSON."))
-    return ChatRequest(parts=parts, system=system)
 
 
 def sent_parts(body: dict) -> list[dict]:
@@ -170,13 +164,7 @@ def test_inline_frames_over_the_request_limit_are_refused_before_sending(server,
     assert server.requests == []
 
 
-@pytest.mark.parametrize("fault, retryable, wait", [
-    (Fault("429", retry_after="7"), True, 7.0),
-    (Fault("500"), True, None),
-    (Fault("drop"), True, None),
-    (Fault("malformed"), True, None),
-    (Fault("400"), False, None),
-])
+@pytest.mark.parametrize("fault, retryable, wait", FAULT_VERDICTS)
 def test_failures_are_classified_for_the_runtime(server, fault, retryable, wait):
     server.fail_next(fault)
     with pytest.raises(Exception) as caught:
@@ -190,24 +178,17 @@ def test_failures_are_classified_for_the_runtime(server, fault, retryable, wait)
 def test_runtime_retries_through_faults_then_serves_reruns_from_cache(server, tmp_path: Path):
     request = pair_request(0)
     server.fail_next(Fault("429", retry_after="0"), "500")
-    policy = RetryPolicy(base_delay_s=0.01, max_delay_s=0.02)
 
-    async def run_once() -> object:
-        runtime = Runtime(ResponseCache(tmp_path / "responses.sqlite"), policy=policy)
-        adapter = make_adapter(server, "video", model_id="gemini-1.5-pro-002")
-        try:
-            return await runtime.call(adapter, request)
-        finally:
-            await adapter.aclose()
-            runtime.cache.close()
+    def new_adapter() -> GeminiAdapter:
+        return make_adapter(server, "video", model_id="gemini-1.5-pro-002")
 
-    first = asyncio.run(run_once())
+    first = call_with_cache(tmp_path, new_adapter, request)
     assert (first.status, first.cached) == ("ok", False)
     assert len(server.generate_requests()) == 3
     assert len(server.uploads()) == 2  # retries reused the uploads
     assert first.cost_usd > 0
     n_requests = len(server.requests)
-    second = asyncio.run(run_once())
+    second = call_with_cache(tmp_path, new_adapter, request)
     assert (second.status, second.cached, second.text) == ("ok", True, first.text)
     assert len(server.requests) == n_requests  # nothing sent, not even an upload
     for path in tmp_path.rglob("*"):

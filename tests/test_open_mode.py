@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_row
-from servers.openai_server import FakeOpenAIServer, media_parts, prompt_text, tiny_clip
+from servers.chat_requests import tiny_clip
+from servers.openai_server import FakeOpenAIServer, media_parts, prompt_text
 from vdbench.cli.main import main
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row

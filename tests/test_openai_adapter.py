@@ -19,14 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from servers.openai_server import (
-    FakeOpenAIServer,
-    Fault,
-    echo_reply,
-    media_parts,
-    pair_request,
-    prompt_text,
-)
+from servers.chat_requests import pair_request
+from servers.openai_server import FakeOpenAIServer, Fault, echo_reply, media_parts, prompt_text
 from vdbench.errors import InputError
 from vdbench.models import ModelOptions, get_model, list_models
 from vdbench.models.openai_chat import OpenAIChatAdapter, VLLMChatAdapter
@@ -217,7 +211,7 @@ CLIENT = textwrap.dedent("""
     import asyncio, json, os, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
-    from servers.openai_server import pair_request
+    from servers.chat_requests import pair_request
     from vdbench.models.openai_chat import OpenAIChatAdapter
     from vdbench.runtime import ResponseCache, Runtime
 

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from servers.openai_server import pair_request, tiny_clip
+from servers.chat_requests import pair_request, tiny_clip
 from vdbench.models.base import ModelOptions
 from vdbench.models.chat import ProviderAdapter
 from vdbench.models.types import ChatRequest, GenerationConfig, TextPart, Usage, VideoPart
