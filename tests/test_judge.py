@@ -21,6 +21,7 @@ from vdbench.errors import InputError, MissingExtraError
 from vdbench.models.base import DiffPrediction, ModelOptions
 from vdbench.scoring.judge import MatchTask, get_judge
 from vdbench.scoring.judge.assign import max_weight_assignment
+from vdbench.scoring.judge.llm import DIRECTION_SCHEMA, MATCH_SCHEMA
 from vdbench.scoring.judge.offline import OfflineJudge, is_opposite, polarity
 from vdbench.scoring.open import DIRECTION_BATCH, judge_open, open_results
 
@@ -411,7 +412,11 @@ def test_llm_judge_correct_reply_gives_the_correct_value(llm):
     assert list(asked) == ["0", "1", "2", "3", "4"]
     for body in (r.body for r in server.requests):
         assert body["temperature"] == 0.0
-        assert body["response_format"] == {"type": "json_object"}
+        # structured output: the reply must follow the judge's JSON Schema
+        kind = "match" if "matches" in json.dumps(body["response_format"]) else "direction"
+        assert body["response_format"] == {"type": "json_schema", "json_schema": {
+            "name": "reply", "strict": True,
+            "schema": MATCH_SCHEMA if kind == "match" else DIRECTION_SCHEMA}}
         assert body["model"] == "gpt-4o-2024-08-06"
     assert script.kinds == ["match", "direction"]  # 4 matched pairs: one direction call
 

@@ -101,6 +101,16 @@ def test_system_prompt_and_json_mode(server):
     assert body["seed"] == 7 and body["response_format"] == {"type": "json_object"}
 
 
+def test_response_schema_is_sent_as_strict_structured_output(server):
+    schema = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"],
+              "additionalProperties": False}
+    request = dataclasses.replace(pair_request(0), config=GenerationConfig(
+        json_mode=True, response_schema=schema))
+    call_one(new_runtime(None), openai_adapter(server), request)
+    assert server.requests[0].body["response_format"] == {
+        "type": "json_schema", "json_schema": {"name": "reply", "schema": schema, "strict": True}}
+
+
 def test_reply_text_usage_and_cost(server):
     server.reply = lambda body: '{"0": "a", "1": "b"}'
     runtime = new_runtime(None)

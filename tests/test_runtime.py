@@ -286,6 +286,7 @@ def test_cache_key_covers_everything_that_changes_the_reply():
         dataclasses.replace(base, config=GenerationConfig(temperature=0.5)),
         dataclasses.replace(base, config=GenerationConfig(max_tokens=10)),
         dataclasses.replace(base, config=GenerationConfig(json_mode=True)),
+        dataclasses.replace(base, config=GenerationConfig(response_schema={"type": "object"})),
     ]
     keys = {request_key(identity, r) for r in variants} | {
         request_key({**identity, "model": "gpt-4o-mini-2024-07-18"}, base)}

@@ -81,7 +81,10 @@ class OpenAIChatAdapter(ProviderAdapter):
         }
         if config.seed is not None:
             body["seed"] = config.seed
-        if config.json_mode:
+        if config.response_schema:
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "reply", "schema": config.response_schema, "strict": True}}
+        elif config.json_mode:
             body["response_format"] = {"type": "json_object"}
         if extra := self.extra_body(request):
             body["extra_body"] = extra

@@ -30,6 +30,9 @@ class GenerationConfig:
     seed: int | None = 0
     max_tokens: int = 2048
     json_mode: bool = False
+    # A JSON Schema the reply must follow (structured output where the provider has it;
+    # json_mode elsewhere). Part of the cache key like every other field.
+    response_schema: dict | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ property of the action, or to null when no difference of list 2 is about it. A s
 its opposite ("the jump is higher" / "the jump is lower") are about the same property and \
 do match. Each key of list 2 may be used at most once.
 
-Answer with JSON only: {{"matches": {{"<key of list 1>": "<key of list 2 or null>", ...}}}} \
-with every key of list 1: {gt_keys}.
+Answer with JSON only, one entry for every key of list 1 ({gt_keys}):
+{{"matches": [{{"gt": "<key of list 1>", "pred": "<key of list 2 or null>"}}, ...]}}
 """
 
 DIRECTION_PROMPT = """\
@@ -41,6 +41,17 @@ first (e.g. "the jump is higher" / "the jump is lower"), else 0.
 
 Answer with JSON only: {{"results": [<0 or 1 for each of the {n} pairs, in order>]}}
 """
+
+def _object(**properties: dict) -> dict:
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
+
+
+# Structured output (OpenAI's strict json_schema): a reply that does not fit cannot come back.
+MATCH_SCHEMA = _object(matches={"type": "array", "items": _object(
+    gt={"type": "string"}, pred={"type": ["string", "null"]})})
+DIRECTION_SCHEMA = _object(results={"type": "array", "items": {"type": "integer",
+                                                                "enum": [0, 1]}})
 
 MAX_ATTEMPTS = 3
 JUDGE_SEED = 0
@@ -69,11 +80,11 @@ class LLMJudge(Judge):
             raise InputError(f"--judge: {name!r} is not an LLM served through an adapter")
         return model
 
-    async def _ask(self, model: ChatModel, prompt: str, parse) -> Any:
+    async def _ask(self, model: ChatModel, prompt: str, schema: dict, parse) -> Any:
         last = "no reply"
         for attempt in range(MAX_ATTEMPTS):
             config = GenerationConfig(temperature=0.0, seed=self.seed + attempt, max_tokens=1024,
-                                      json_mode=True)
+                                      json_mode=True, response_schema=schema)
             reply = await model.runtime.call(model.adapter,
                                              ChatRequest((TextPart(prompt),), config))
             if reply.status != "ok":
@@ -97,7 +108,7 @@ class LLMJudge(Judge):
             return {str(k): (None if v in (None, "null", "None", "") else str(v))
                     for k, v in matches.items()}
 
-        return await self._ask(self.matcher, prompt, parse)
+        return await self._ask(self.matcher, prompt, MATCH_SCHEMA, parse)
 
     async def opposites(self, pairs: list[tuple[str, str]]) -> list[bool]:
         listed = "\n".join(f"{i + 1}. \"{g}\" / \"{p}\"" for i, (g, p) in enumerate(pairs))
@@ -111,10 +122,11 @@ class LLMJudge(Judge):
                 raise ValueError("results must be 0 or 1")
             return [str(x) == "1" for x in results]
 
-        return await self._ask(self.director, prompt, parse)
+        return await self._ask(self.director, prompt, DIRECTION_SCHEMA, parse)
 
     def identity(self) -> dict[str, Any]:
-        prompts = hashlib.sha256((MATCH_PROMPT + DIRECTION_PROMPT).encode()).hexdigest()[:16]
+        spec = MATCH_PROMPT + DIRECTION_PROMPT + json.dumps([MATCH_SCHEMA, DIRECTION_SCHEMA])
+        prompts = hashlib.sha256(spec.encode()).hexdigest()[:16]
         return {"name": self.name, "match_model": self.matcher.adapter.model_id,
                 "direction_model": self.director.adapter.model_id, "temperature": 0.0,
                 "seed": self.seed, "prompt_hash": prompts}
