@@ -3,9 +3,17 @@ fake OpenAI server, the offline embedding backend, scored by the real pipeline."
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -207,6 +215,135 @@ def test_a_failed_run_resumes_without_repeating_stages(method, cache, tmp_path):
     assert method.requests == [] and again["requests"] == {"sent": 0, "cached": 8 + n_scored}
     assert ((tmp_path / "again" / "predictions.json").read_text()
             == (tmp_path / "resumed" / "predictions.json").read_text())
+
+
+class HeldAfter:
+    """Answers like `inner` until `n` differencer replies are out, then holds every later
+    request unanswered until `release` is set, and drops it then. A run killed while held has
+    every answered reply in its cache and exactly `concurrency` requests in flight, so what a
+    resume may repeat is known exactly rather than bounded."""
+
+    def __init__(self, inner: FakeMethod, n: int) -> None:
+        self.inner, self.n = inner, n
+        self.answered: list[dict] = []
+        self.holding = 0  # requests held now
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, body: dict) -> str:
+        with self._lock:
+            held = sum(stage_of(b) == "differencer" for b in self.answered) >= self.n
+            self.holding += held
+            if not held:
+                self.answered.append(body)
+        if held:
+            self.release.wait(60)
+            with self._lock:
+                self.holding -= 1
+            raise ConnectionAbortedError("held until the run was killed")
+        return self.inner(body)
+
+
+def digest(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def wait_until(condition, what: str, child: subprocess.Popen, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert child.poll() is None, f"the run exited ({child.returncode}) before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def cached_by_model(cache: Path) -> Counter:
+    db = sqlite3.connect(cache / "responses.sqlite", timeout=10)
+    try:
+        return Counter(dict(db.execute("SELECT model, COUNT(*) FROM responses GROUP BY model")))
+    finally:
+        db.close()
+
+
+def test_a_killed_run_resumes_without_repeating_stages(cache, frames_dir, tmp_path):
+    concurrency, n_answered = 2, 6  # the kill comes after 6 of the 20 differencer replies
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "frames").symlink_to(frames_dir)
+    out = tmp_path / "out"
+
+    def argv(cache_dir: Path, out_dir: Path) -> list[str]:
+        return ["eval", "--model", "viddiff", "--mode", "closed", "--data", "mini", "--limit",
+                "6", "--concurrency", str(concurrency), *OFFLINE, "--out", str(out_dir),
+                "--cache-dir", str(cache_dir), "--no-progress"]
+
+    def command(cache_dir: Path, out_dir: Path) -> list[str]:
+        return [sys.executable, "-m", "vdbench.cli.main", *argv(cache_dir, out_dir)]
+
+    def env(server: FakeOpenAIServer) -> dict[str, str]:
+        return {**os.environ, "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-dummy"}
+
+    def run(server: FakeOpenAIServer, cache_dir: Path, out_dir: Path) -> list[dict]:
+        done = subprocess.run(command(cache_dir, out_dir), env=env(server), cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return [r.body for r in server.requests]
+
+    # an uninterrupted run (in this process, to save a start-up) on a fresh response cache:
+    # every request, each asked once
+    with FakeOpenAIServer(reply=FakeMethod(), latency_s=0.02) as server:
+        assert main([*argv(fresh, tmp_path / "uninterrupted"), "--base-url", server.base_url]) == 0
+        everything = [r.body for r in server.requests]
+    samples = load_benchmark("mini").samples[:6]
+    n_scored = sum(len(s.scored_keys) for s in samples)
+    kinds = Counter(map(stage_of, everything))
+    assert kinds == {"stages": 6, "links": 6, "differencer": n_scored}
+    assert len({digest(b) for b in everything}) == len(everything)  # no two alike
+
+    # the killed run: SIGKILL once n_answered differencer replies are out and cached, while
+    # both concurrency slots hold a request the server has not answered
+    held = HeldAfter(FakeMethod(), n_answered)
+    with FakeOpenAIServer(reply=held, latency_s=0.02) as server:
+        child = subprocess.Popen(command(cache, out), env=env(server), cwd=tmp_path,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: held.holding == concurrency, "both slots held", child)
+            wanted = Counter(b["model"] for b in held.answered)
+            wait_until(lambda: cached_by_model(cache) == wanted, "the answers cached", child)
+            child.send_signal(signal.SIGKILL)
+            assert child.wait(timeout=30) == -signal.SIGKILL
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(timeout=30)
+            held.release.set()
+        sent = [r.body for r in server.requests]
+    answered = {digest(b) for b in held.answered}
+    in_flight = [b for b in sent if digest(b) not in answered]
+    assert Counter(map(stage_of, held.answered))["differencer"] == n_answered < n_scored
+    assert len(in_flight) == concurrency and cached_by_model(cache) == wanted
+    assert not (out / "predictions.json").exists()
+
+    # the resume, same command and cache: each request not answered before the kill, once
+    with FakeOpenAIServer(reply=FakeMethod(), latency_s=0.02) as server:
+        resent = run(server, cache, out)
+    assert sorted(map(digest, resent)) == sorted(
+        d for d in map(digest, everything) if d not in answered)
+    # (1) no proposer prompt answered before the kill is asked again, counted by kind
+    for kind in ("stages", "links"):
+        before = Counter(map(stage_of, held.answered))[kind]
+        assert Counter(map(stage_of, resent))[kind] == kinds[kind] - before
+    # (2) over both runs, the differencer is asked each distinct request once, except the
+    # ones in flight at the kill (sent, never answered): at most one per concurrency slot
+    repeated = Counter(map(stage_of, in_flight))["differencer"]
+    differencer = [b for b in sent + resent if stage_of(b) == "differencer"]
+    assert len(differencer) == n_scored + repeated and repeated <= concurrency
+    assert len({digest(b) for b in differencer}) == n_scored
+    results = json.loads((out / "results.json").read_text())
+    assert results["status_counts"] == {"ok": 6}
+    assert results["requests"] == {"sent": len(resent), "cached": len(answered)}
+    # (3) the resumed run predicts what the uninterrupted run did
+    assert ((out / "predictions.json").read_text()
+            == (tmp_path / "uninterrupted" / "predictions.json").read_text())
 
 
 def test_open_mode_proposes_localizes_and_is_judged(method, cache, tmp_path, monkeypatch):
