@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 
-def default_cache_dir() -> Path:
-    """--cache-dir default: $VDBENCH_CACHE, else ~/.cache/vdbench."""
+def resolve_cache_dir(explicit: Path | None = None) -> Path:
+    """--cache-dir if given, else $VDBENCH_CACHE, else ~/.cache/vdbench."""
+    if explicit is not None:
+        return Path(explicit)
     return Path(os.environ.get("VDBENCH_CACHE") or Path.home() / ".cache" / "vdbench")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import default_cache_dir
+from .config import resolve_cache_dir
 from .data.loader import Benchmark, Selection, load_benchmark
 from .data.schema import Sample
 from .errors import InputError
@@ -55,7 +55,7 @@ class EvalConfig:
         if self.dry_run:
             extra["dry_run"] = True
         return ModelOptions(seed=self.seed, concurrency=self.concurrency,
-                            cache_dir=self.cache_dir or default_cache_dir(),
+                            cache_dir=resolve_cache_dir(self.cache_dir),
                             base_url=self.base_url, rpm=self.rpm, extra=extra)
 
 
@@ -87,7 +87,7 @@ async def predict_all(
     if model.needs_frames:
         from .frames.prepare import FramePreparer
 
-        preparer = FramePreparer(cfg.frame_spec, cfg.cache_dir or default_cache_dir(), video_root)
+        preparer = FramePreparer(cfg.frame_spec, resolve_cache_dir(cfg.cache_dir), video_root)
     observer = observer or Observer()
     observer.start(len(samples))
     model_slots = asyncio.Semaphore(max(1, cfg.concurrency))

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..config import default_cache_dir
+from ..config import resolve_cache_dir
 from ..errors import InputError, require
 from .splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
 
@@ -35,7 +35,7 @@ def fetch_hub(repo_id: str, *, cache_dir: Path | None, selection) -> tuple[Path,
         raise InputError(f"--data {repo_id}: cannot download from the hub ({type(exc).__name__}: "
                          f"{exc}); use --data mini or a local copy") from None
     revision = snapshot.name  # huggingface_hub names snapshot folders by commit hash
-    root = (cache_dir or default_cache_dir()) / "hub" / repo_id.replace("/", "__") / revision
+    root = resolve_cache_dir(cache_dir) / "hub" / repo_id.replace("/", "__") / revision
     (root / "data").mkdir(parents=True, exist_ok=True)
     for f in (snapshot / "data").glob("test-*.parquet"):
         target = root / "data" / f.name

@@ -1,6 +1,7 @@
 """The request runtime every provider adapter runs under: cache, limits, retries, cost."""
 
-from .cache import ResponseCache, request_key, resolve_cache_dir
+from ..config import resolve_cache_dir
+from .cache import ResponseCache, request_key
 from .cost import PRICES, Price, RequestEstimate, estimate_request, usage_cost
 from .errors import FatalError, RetryableError, classify, scrub
 from .retry import RetryPolicy

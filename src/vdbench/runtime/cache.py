@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -31,14 +30,6 @@ CREATE TABLE IF NOT EXISTS responses (
     cost_usd REAL NOT NULL,
     created_at REAL NOT NULL
 )"""
-
-
-def resolve_cache_dir(explicit: Path | None) -> Path:
-    if explicit is not None:
-        return Path(explicit)
-    if env := os.environ.get("VDBENCH_CACHE"):
-        return Path(env)
-    return Path.home() / ".cache" / "vdbench"
 
 
 def request_key(identity: dict[str, Any], request: ChatRequest) -> str:

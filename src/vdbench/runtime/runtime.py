@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import resolve_cache_dir
 from ..models.types import ChatReply, ChatRequest, Usage
-from .cache import CACHE_FILE, ResponseCache, request_key, resolve_cache_dir
+from .cache import CACHE_FILE, ResponseCache, request_key
 from .cost import RequestEstimate, estimate_request, usage_cost
 from .errors import Classified, classify
 from .retry import DEFAULT_POLICY, RetryPolicy
