@@ -9,5 +9,5 @@ from pathlib import Path
 def resolve_cache_dir(explicit: Path | None = None) -> Path:
     """--cache-dir if given, else $VDBENCH_CACHE, else ~/.cache/vdbench."""
     if explicit is not None:
-        return Path(explicit)
-    return Path(os.environ.get("VDBENCH_CACHE") or Path.home() / ".cache" / "vdbench")
+        return Path(explicit).expanduser()
+    return Path(os.environ.get("VDBENCH_CACHE") or Path.home() / ".cache" / "vdbench").expanduser()

@@ -19,6 +19,7 @@ from .frames.spec import FrameSpec
 from .io import write_json_atomic, write_jsonl_atomic
 from .models.base import EvalItem, Mode, Model, ModelOptions, SampleOutput, get_model
 from .predictions import Predictions, load_predictions, predictions_to_json
+from .runtime import summarize
 from .scoring.closed import closed_results, score_rows
 from .scoring.localization import DEFAULT_TOLERANCE_S, localization_metrics
 
@@ -116,7 +117,7 @@ async def predict_all(
 
 def _failed(sample: Sample, status: str, exc: Exception) -> SampleOutput:
     return SampleOutput(sample.sample_key, {}, status=status,  # type: ignore[arg-type]
-                        error=f"{type(exc).__name__}: {exc}"[:500])
+                        error=summarize(exc))
 
 
 @dataclass

@@ -59,6 +59,7 @@ class Selection:
 
 def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
     """Parse every row of `root/data/test-*.parquet`; returns samples and a content hash."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     files = sorted((root / "data").glob("test-*.parquet"))
@@ -68,9 +69,10 @@ def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
     samples: list[Sample] = []
     seen: dict[str, str] = {}
     for f in files:
-        digest.update(f.read_bytes())
+        data = f.read_bytes()
+        digest.update(data)
         try:
-            rows = pq.read_table(f).to_pylist()
+            rows = pq.read_table(pa.BufferReader(data)).to_pylist()
         except Exception as exc:  # pyarrow raises several types for corrupt files
             raise InputError(f"{f}: cannot read parquet ({exc})") from None
         for i, row in enumerate(rows):
@@ -83,16 +85,11 @@ def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
     return samples, digest.hexdigest()[:16]
 
 
-def resolve_video(path: str, video_root: Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else video_root / p
-
-
 def missing_videos(samples: list[Sample], video_root: Path) -> dict[str, list[str]]:
     """Sample keys whose videos are absent, with the absent paths."""
     out: dict[str, list[str]] = {}
     for s in samples:
-        absent = [v.path for v in s.videos if not resolve_video(v.path, video_root).exists()]
+        absent = [v.path for v in s.videos if not v.resolve(video_root).exists()]
         if absent:
             out[s.sample_key] = absent
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import InputError
@@ -22,6 +23,11 @@ class VideoRef:
     @property
     def trim(self) -> slice:
         return slice(*self.frames_trim)
+
+    def resolve(self, root: Path | None) -> Path:
+        """The video's location: absolute paths as they are, relative ones under `root`."""
+        path = Path(self.path).expanduser()
+        return path if path.is_absolute() or root is None else root / path
 
 
 @dataclass(frozen=True)

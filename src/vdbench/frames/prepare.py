@@ -77,8 +77,7 @@ class FramePreparer:
         return self._prepare(ref, self.spec.target_fps(domain), max_frames, domain)
 
     def resolve(self, ref: VideoRef) -> Path:
-        path = Path(ref.path).expanduser()
-        return path if path.is_absolute() or self.video_root is None else self.video_root / path
+        return ref.resolve(self.video_root)
 
     def _prepare(self, ref: VideoRef, fps: float, max_frames: int, domain: str | None) -> Clip:
         path = self.resolve(ref)

@@ -198,7 +198,7 @@ class RuntimeSettings:
             timeout_s=float(extra.get("timeout_s", DEFAULT_POLICY.timeout_s)),
         )
         max_cost = extra.get("max_cost")
-        return cls(resolve_cache_dir(options.cache_dir).expanduser().resolve(),
+        return cls(resolve_cache_dir(options.cache_dir).resolve(),
                    options.concurrency, options.rpm, policy,
                    None if max_cost is None else float(max_cost), bool(extra.get("dry_run")))
 

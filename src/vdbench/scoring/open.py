@@ -10,6 +10,7 @@ from typing import Any
 
 from ..data.schema import Sample
 from ..predictions import Predictions
+from ..runtime import summarize
 from .closed import ScoredDifference, breakdowns, rate_block
 from .judge import Judge, MatchTask
 
@@ -67,7 +68,7 @@ async def _judge_sample(
             if dropped:
                 log["dropped"] = dropped
         except Exception as exc:  # a judge failure is recorded, never silently scored
-            status, log["judge_error"] = "judge_error", f"{type(exc).__name__}: {exc}"[:300]
+            status, log["judge_error"] = "judge_error", summarize(exc)
     matched = [(k, v) for k, v in matching.items() if v is not None]
     opposite: dict[str, bool] = {}
     unresolved: set[str] = set()  # matched, but the direction check failed: not scored
@@ -76,7 +77,7 @@ async def _judge_sample(
         try:
             flags = await judge.opposites([(gt[k], pred_desc[v]) for k, v in batch])
         except Exception as exc:
-            status, log["judge_error"] = "judge_error", f"{type(exc).__name__}: {exc}"[:300]
+            status, log["judge_error"] = "judge_error", summarize(exc)
             unresolved.update(k for k, _ in batch)
             continue
         opposite.update({k: bool(f) for (k, _), f in zip(batch, flags)})

@@ -25,8 +25,14 @@ Answer with one JSON object mapping every key to "a" or "b", and nothing else, e
 """
 
 VIDEO_LAYOUT = """\
-The videos are given as frames: first the {n_a} frames of video a, then the {n_b} frames of \
-video b, both sampled at {fps:g} frames per second."""
+The videos are given as frames: first the {n_a} frames of video a, sampled at {fps_a:g} \
+frames per second, then the {n_b} frames of video b, sampled at {fps_b:g} frames per second."""
+
+
+def video_layout(clips: tuple[Clip, Clip]) -> str:
+    """Each video's own rate: the per-video frame cap can sample the two at different rates."""
+    return VIDEO_LAYOUT.format(n_a=len(clips[0]), n_b=len(clips[1]),
+                               fps_a=clips[0].fps, fps_b=clips[1].fps)
 
 
 def prompt_hash() -> str:
@@ -37,7 +43,7 @@ def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip]) -> str:
     diffs = sample.closed_differences()
     return CLOSED_TEMPLATE.format(
         action_description=sample.action_description,
-        video_layout=VIDEO_LAYOUT.format(n_a=len(clips[0]), n_b=len(clips[1]), fps=clips[0].fps),
+        video_layout=video_layout(clips),
         differences=json.dumps({d.key: d.description for d in diffs}, indent=2),
         example=json.dumps({d.key: "a|b" for d in diffs[:2]} or {"0": "a|b"}),
     )

@@ -8,7 +8,7 @@ from ..data.schema import Sample
 from ..frames.types import Clip
 from ..models.base import DiffPrediction, SampleOutput
 from ..models.types import ChatRequest, GenerationConfig
-from .closed import VIDEO_LAYOUT, video_parts
+from .closed import VIDEO_LAYOUT, video_layout, video_parts
 from .parsing import extract_json_list, extract_json_object, normalize_label
 
 OPEN_TEMPLATE = """\
@@ -36,7 +36,7 @@ def prompt_hash() -> str:
 def open_prompt_text(sample: Sample, clips: tuple[Clip, Clip]) -> str:
     return OPEN_TEMPLATE.format(
         action_description=sample.action_description,
-        video_layout=VIDEO_LAYOUT.format(n_a=len(clips[0]), n_b=len(clips[1]), fps=clips[0].fps),
+        video_layout=video_layout(clips),
         n_differences=sample.n_differences_open_prediction,
     )
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from ..config import resolve_cache_dir
 from ..data.schema import Sample
 from ..errors import InputError
 from ..frames.types import Clip
@@ -29,7 +30,7 @@ from ..models.base import (
 )
 from ..models.chat import ChatModel, ProviderAdapter
 from ..models.types import GenerationConfig
-from ..runtime import get_runtime, resolve_cache_dir
+from ..runtime import get_runtime
 from . import prompts
 from .config import ViddiffConfig
 from .differencer import build_request, parse_answer, subclip
