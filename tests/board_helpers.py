@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-from vdbench.cli import board
 from vdbench.cli import main as cli_main
 from vdbench.data.loader import load_benchmark
-from vdbench.errors import InputError
 
 META = {"method": "Always A", "authors": "Test Lab", "mode": "closed", "date": "2025-01-31",
         "link": "https://example.org/always-a", "notes": "answers a everywhere"}
 
 
 def run(argv: list[str]) -> int:
-    """`vdbench ARGV`: through main.py once submit/leaderboard are wired there, else through a
-    parser built the same way (main.py's data options, board's commands)."""
-    if "submit" in cli_main.COMMANDS:
-        return cli_main.main(argv)
-    parser = argparse.ArgumentParser(prog="vdbench")
-    sub = parser.add_subparsers(dest="command", required=True)
-    board.add_commands(sub)
-    va = sub.add_parser("validate")
-    va.add_argument("predictions", type=Path)
-    cli_main._add_data_args(va)
-    board.add_validate_options(va)
-    args = parser.parse_args(argv)
-    handler = {**board.COMMANDS, "validate": board.cmd_validate}[args.command]
-    try:
-        return handler(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """`vdbench ARGV`, in process."""
+    return cli_main.main(argv)
 
 
 def flat(text: str) -> str:

@@ -102,3 +102,34 @@ def test_frames_command_writes_jpegs_and_contact_sheet(tmp_path, cache_dir):
     out2 = tmp_path / "single"
     assert main(["frames", str(mp4), "--fps", "2", "--out", str(out2)]) == 0
     assert (out2 / "contact_sheet.png").exists() and list(out2.glob("*.jpg"))
+
+
+def test_bad_model_configuration_mid_run_exits_2_and_cancels_the_rest(tmp_path, monkeypatch,
+                                                                        cache_dir):
+    from vdbench.errors import InputError
+    from vdbench.models.baselines import RandomModel
+
+    calls = []
+
+    async def refuse(self, item):
+        calls.append(item.sample.sample_key)
+        raise InputError(f"model refuses sample {item.sample.sample_key!r}")
+
+    monkeypatch.setattr(RandomModel, "predict", refuse)
+    assert main(["eval", "--out", str(tmp_path / "r"), "--no-progress", "--concurrency", "1"]) == 2
+    assert len(calls) == 1  # the other samples were cancelled, not run
+    assert not (tmp_path / "r" / "results.json").exists()
+
+
+def test_concurrency_must_be_positive(tmp_path):
+    r = run_cli("eval", "--concurrency", "0", "--out", str(tmp_path / "r"))
+    assert r.returncode == 2 and "--concurrency" in r.stderr
+
+
+def test_score_never_overwrites_the_run_it_reads(tmp_path, cache_dir):
+    out = tmp_path / "run"
+    assert main(["eval", "--out", str(out), "--no-progress"]) == 0
+    before = (out / "results.json").read_bytes()
+    assert main(["score", str(out / "predictions.json")]) == 0
+    assert (out / "results.json").read_bytes() == before
+    assert (out / "predictions_scored" / "results.json").exists()

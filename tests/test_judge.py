@@ -539,6 +539,10 @@ def test_a_failed_direction_check_cannot_inflate_recall(llm):
     assert "judge_error" in log[0]
     assert results["metrics"]["recall"] <= CORRECT_RECALL, results["metrics"]
     assert not [r.gt_key for r in rows if r.status == "judge_error" and r.correct]
+    # the judge's failure is not booked as the model's error
+    m = results["metrics"]
+    assert m["err_flippedpred"] == 0 and m["err_nomatch"] == 0 and m["err_judge"] > 0
+    assert m["recall"] + m["err_nomatch"] + m["err_flippedpred"] + m["err_judge"] == pytest.approx(1)
 
 
 @pytest.mark.parametrize("flagged, expected_recall, expected_flipped_err", [

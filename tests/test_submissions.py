@@ -261,6 +261,12 @@ def test_validate_accepts_a_bare_file_and_reports_its_metadata(tmp_path, cache_d
     assert "'Always A'" in flat(capsys.readouterr().out)
 
 
+def test_validate_takes_the_mode_from_the_metadata(tmp_path, cache_dir):
+    path = write_json(tmp_path / "open.json", {"metadata": OPEN, "predictions": open_predictions()})
+    assert run(["validate", str(path), "--require-metadata"]) == 0
+    assert run(["validate", str(path), "--mode", "closed"]) == 2  # an explicit mode still wins
+
+
 def test_submit_records_predictions_metadata_and_results(tmp_path, cache_dir, capsys):
     path = write_json(tmp_path / "preds.json", closed_predictions("a"))
     write_json(tmp_path / "preds.meta.json", META)

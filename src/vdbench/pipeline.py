@@ -49,6 +49,10 @@ class EvalConfig:
     tolerance_s: float = DEFAULT_TOLERANCE_S
     model_extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise InputError(f"--concurrency: must be at least 1, got {self.concurrency}")
+
     def model_options(self) -> ModelOptions:
         extra = dict(self.model_extra)
         if self.max_cost is not None:
@@ -65,10 +69,13 @@ def default_out_dir(cfg: EvalConfig) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path("runs") / f"{slug}_{cfg.mode}_{cfg.selection.split}_{stamp}"
     out, n = base, 1
-    while out.exists():  # two runs in the same second never share a folder
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
+    while True:  # created here, so two runs in the same second never share a folder
+        try:
+            out.mkdir(parents=True)
+            return out
+        except FileExistsError:
+            n += 1
+            out = base.with_name(f"{base.name}-{n}")
 
 
 class Observer:
@@ -91,10 +98,11 @@ async def predict_all(
         preparer = FramePreparer(cfg.frame_spec, resolve_cache_dir(cfg.cache_dir), video_root)
     observer = observer or Observer()
     observer.start(len(samples))
-    model_slots = asyncio.Semaphore(max(1, cfg.concurrency))
-    frame_slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+    # Bounds samples in flight, frames included: prepared clips never pile up behind the API.
+    in_flight = asyncio.Semaphore(cfg.concurrency)
+    frame_slots = asyncio.Semaphore(os.cpu_count() or 1)
 
-    async def one(sample: Sample) -> SampleOutput:
+    async def predict(sample: Sample) -> SampleOutput:
         clips = None
         if preparer is not None:
             async with frame_slots:
@@ -102,17 +110,31 @@ async def predict_all(
                     clips = await asyncio.to_thread(preparer.prepare_pair, sample)
                 except Exception as exc:  # a broken video fails its sample, not the run
                     return _failed(sample, "frame_error", exc)
-        async with model_slots:
+        try:
+            return await model.predict(EvalItem(sample, cfg.mode, clips))
+        except InputError:
+            raise
+        except Exception as exc:
+            return _failed(sample, "api_error", exc)
+
+    refusals: list[InputError] = []  # a bad configuration stops the run: no new sample starts
+
+    async def one(sample: Sample) -> SampleOutput | None:
+        async with in_flight:
+            if refusals:
+                return None
             try:
-                out = await model.predict(EvalItem(sample, cfg.mode, clips))
-            except InputError:
-                raise
-            except Exception as exc:
-                out = _failed(sample, "api_error", exc)
+                out = await predict(sample)
+            except InputError as exc:
+                refusals.append(exc)
+                return None
         observer.done(out)
         return out
 
-    return list(await asyncio.gather(*(one(s) for s in samples)))
+    outputs = await asyncio.gather(*(one(s) for s in samples))
+    if refusals:
+        raise refusals[0]
+    return [o for o in outputs if o is not None]
 
 
 def _failed(sample: Sample, status: str, exc: Exception) -> SampleOutput:
@@ -324,6 +346,6 @@ def score_file(path: Path, cfg: EvalConfig) -> tuple[dict, Path]:
         "missing_samples": loaded.missing_samples,
         "provenance": provenance(bench, cfg, {"predictions_file": str(path)}),
     }
-    out = cfg.out or path.parent
+    out = cfg.out or path.parent / f"{path.stem}_scored"  # never overwrite a run's results
     write_outputs(out, scored)
     return scored.results, out

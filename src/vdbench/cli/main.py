@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", help="check a prediction file strictly")
     va.add_argument("predictions", type=Path)
     _add_data_args(va)
+    va.set_defaults(mode=None)  # validate takes the mode from the metadata unless given
     board.add_validate_options(va)
     board.add_commands(sub)
 
@@ -172,7 +173,8 @@ def cmd_frames(args: argparse.Namespace) -> int:
         from ..data.loader import load_benchmark
         from ..frames.prepare import FramePreparer
 
-        bench = load_benchmark(args.data, video_root=args.video_root, check_videos=False)
+        bench = load_benchmark(args.data, video_root=args.video_root, cache_dir=args.cache_dir,
+                               check_videos=False)
         sample = next((s for s in bench.samples if s.sample_key == args.sample), None)
         if sample is None:
             raise InputError(f"--sample: {args.sample!r} is not a sample of --data {args.data}")

@@ -113,14 +113,18 @@ async def judge_open(
 def open_block(rows: list[ScoredDifference]) -> dict[str, Any]:
     n = len(rows)
     block = rate_block(rows, "recall", test_chance=False)
-    nomatch = sum(r.pred_key is None for r in rows)
-    wrong = sum(r.pred_key is not None and not r.correct for r in rows)
+    # a failed judge is not the model's error: those misses are counted apart
+    judge_failed = sum(r.status == "judge_error" and not r.correct for r in rows)
+    judged = [r for r in rows if r.status != "judge_error"]
+    nomatch = sum(r.pred_key is None for r in judged)
+    wrong = sum(r.pred_key is not None and not r.correct for r in judged)
     block.update({
         # coverage counts differences whose sample had a usable reply; a miss is the model's
         "n_answered": sum(r.status in ("ok", "partial") for r in rows),
         "err_nomatch": nomatch / n if n else None,
         "err_flippedpred": wrong / n if n else None,
-        "matched_fraction": (n - nomatch) / n if n else None,
+        "err_judge": judge_failed / n if n else None,
+        "matched_fraction": sum(r.pred_key is not None for r in rows) / n if n else None,
     })
     return block
 
@@ -128,4 +132,4 @@ def open_block(rows: list[ScoredDifference]) -> dict[str, Any]:
 def open_results(samples: list[Sample], rows: list[ScoredDifference]) -> dict[str, Any]:
     overall = open_block(rows)
     return breakdowns(samples, rows, overall, open_block, "recall",
-                      extra=("err_nomatch", "err_flippedpred", "matched_fraction"))
+                      extra=("err_nomatch", "err_flippedpred", "err_judge", "matched_fraction"))

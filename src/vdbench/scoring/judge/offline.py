@@ -8,6 +8,7 @@ cosine in which comparatives are folded onto their axis ("higher" and "lower" bo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import os
@@ -152,7 +153,8 @@ class OfflineJudge(Judge):
         out: dict[str, str | None] = dict.fromkeys(gt_keys)
         if not gt_keys or not pred_keys:
             return out
-        sim = self.similarity([task.gt[k] for k in gt_keys], [task.pred[k] for k in pred_keys])
+        sim = await asyncio.to_thread(  # the embedding model must not block the event loop
+            self.similarity, [task.gt[k] for k in gt_keys], [task.pred[k] for k in pred_keys])
         for i, j in max_weight_assignment(sim):
             if sim[i][j] >= self.threshold:
                 out[gt_keys[i]] = pred_keys[j]
