@@ -93,3 +93,17 @@ def test_api_failure_is_recorded_per_sample(api, tmp_path):
     assert len(failed) == 1 and "BadRequest" in failed[0]["error"]
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert results["status_counts"] == {"api_error": 1, "ok": 2}
+
+
+def test_dry_run_needs_no_key_and_leaves_none_behind(tmp_path, monkeypatch, cache_dir, capsys):
+    import os
+
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["eval", "--model", "gpt-4o", "--dry-run", "--limit", "2",
+                 "--out", str(tmp_path / "d")]) == 0
+    assert "requests_to_send: 2" in capsys.readouterr().out
+    assert "OPENAI_API_KEY" not in os.environ
+    assert main(["eval", "--model", "gpt-4o", "--limit", "2", "--no-progress",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "set OPENAI_API_KEY" in capsys.readouterr().err

@@ -23,9 +23,6 @@ from .runtime import summarize
 from .scoring.closed import closed_results, score_rows
 from .scoring.localization import DEFAULT_TOLERANCE_S, localization_metrics
 
-# Placeholders that let --dry-run build adapters without keys; no request is ever sent.
-_DRY_RUN_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY")
-
 
 @dataclass
 class EvalConfig:
@@ -244,8 +241,6 @@ def dry_run(cfg: EvalConfig) -> dict[str, Any]:
     from .runtime import get_runtime
 
     bench = _load(cfg, check_videos=True)
-    for var in _DRY_RUN_KEYS:
-        os.environ.setdefault(var, "dry-run-placeholder")
     model = get_model(cfg.model, cfg.model_options())
     model.bind(bench.samples, cfg.mode)
 

@@ -20,18 +20,17 @@ import io
 import json
 import logging
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ..errors import InputError, require
+from ..errors import require
 from ..frames.types import Frame
 from ..runtime import FatalError, RetryableError
 from .aliases import ANTHROPIC_NEEDS, register_provider
 from .base import ModelOptions
-from .chat import ChatModel, ProviderAdapter
+from .chat import ChatModel, ProviderAdapter, api_key
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
@@ -144,14 +143,12 @@ class AnthropicAdapter(ProviderAdapter):
 
     def __init__(self, model_id: str, options: ModelOptions, limits: ImageLimits = ImageLimits()):
         anthropic = require("anthropic", "anthropic")
-        api_key = os.environ.get("ANTHROPIC_API_KEY")
-        if not api_key:
-            raise InputError(f"--model {model_id}: set ANTHROPIC_API_KEY to use Anthropic models")
+        key = api_key("ANTHROPIC_API_KEY", options, model_id)
         self.model_id = model_id
         self.limits = limits
         self._warned_subsampling = False
         # base_url None lets the SDK read ANTHROPIC_BASE_URL; the runtime owns retries.
-        self._new_client = partial(anthropic.AsyncAnthropic, api_key=api_key,
+        self._new_client = partial(anthropic.AsyncAnthropic, api_key=key,
                                    base_url=options.base_url, max_retries=0)
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None

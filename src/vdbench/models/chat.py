@@ -6,13 +6,28 @@ retries, rate limits, caching and cost live once in `vdbench.runtime.Runtime`.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import Any
 
+from ..errors import InputError
 from ..models.base import EvalItem, Model, ModelOptions, SampleOutput
 from ..models.types import ChatReply, ChatRequest, GenerationConfig, Usage
 from ..tasks import closed
 from ..tasks import open as open_task
+
+DRY_RUN_KEY = "dry-run: never sent"
+
+
+def api_key(var: str, options: ModelOptions, model: str, *, fallback: str | None = None,
+            hint: str = "") -> str:
+    """The key from the SDK's usual variable. A dry run sends nothing, so it needs none."""
+    key = os.environ.get(var) or fallback
+    if key:
+        return key
+    if options.extra.get("dry_run"):
+        return DRY_RUN_KEY
+    raise InputError(f"--model {model}: set {var}{hint}")
 
 
 class ProviderAdapter(ABC):

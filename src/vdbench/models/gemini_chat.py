@@ -31,7 +31,7 @@ from ..frames.types import Clip
 from ..runtime import FatalError, RetryableError
 from .aliases import GEMINI_NEEDS, register_provider
 from .base import ModelOptions
-from .chat import ChatModel, ProviderAdapter
+from .chat import ChatModel, ProviderAdapter, api_key
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,7 @@ class GeminiAdapter(ProviderAdapter):
 
         if input_mode == "video":
             require("av", "video")
-        api_key = os.environ.get("GEMINI_API_KEY")
-        if not api_key:
-            raise InputError(f"--model {model_id}: set GEMINI_API_KEY to use Gemini models")
+        key = api_key("GEMINI_API_KEY", options, model_id)
         self.model_id = model_id
         self.input_mode = input_mode
         self.uploads = ClipUploads(upload_policy)
@@ -155,7 +153,7 @@ class GeminiAdapter(ProviderAdapter):
             api_version=API_VERSION,
             retry_options=types.HttpRetryOptions(attempts=1),  # the runtime owns retries
         )
-        self._new_client = partial(genai.Client, api_key=api_key, http_options=http_options)
+        self._new_client = partial(genai.Client, api_key=key, http_options=http_options)
         self._client: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 

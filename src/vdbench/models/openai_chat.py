@@ -18,7 +18,7 @@ from ..frames.types import Clip
 from ..runtime import FatalError, RetryableError, get_runtime
 from .aliases import OPENAI_NEEDS, VLLM_NEEDS, register_provider
 from .base import ModelOptions
-from .chat import ChatModel, ProviderAdapter
+from .chat import ChatModel, ProviderAdapter, api_key
 from .types import ChatRequest, TextPart, Usage, VideoPart
 
 DEFAULT_VLLM_BASE_URL = "http://localhost:8000/v1"
@@ -171,16 +171,13 @@ def parse_completion(completion: Any) -> tuple[str, Usage]:
 def openai_model(model_id: str, name: str, options: ModelOptions) -> ChatModel:
     require("openai", "openai")
     base_url = options.base_url or os.environ.get("OPENAI_BASE_URL") or None
-    api_key = os.environ.get("OPENAI_API_KEY")
-    if not api_key:
-        if not base_url:
-            raise InputError(f"--model {name}: set OPENAI_API_KEY (or OPENAI_BASE_URL for a "
-                             "local OpenAI-compatible server)")
-        api_key = LOCAL_PLACEHOLDER_KEY
+    key = api_key("OPENAI_API_KEY", options, name,  # a local server needs no key
+                  fallback=LOCAL_PLACEHOLDER_KEY if base_url else None,
+                  hint=" (or OPENAI_BASE_URL for a local OpenAI-compatible server)")
     detail = options.extra.get("image_detail", DEFAULT_IMAGE_DETAIL)
     if detail not in ("low", "high", "auto"):
         raise InputError(f"image_detail must be low, high or auto, not {detail!r}")
-    adapter = OpenAIChatAdapter(model_id, base_url=base_url, api_key=api_key,
+    adapter = OpenAIChatAdapter(model_id, base_url=base_url, api_key=key,
                                 timeout_s=get_runtime(options).policy.timeout_s,
                                 image_detail=detail)
     return ChatModel(name, adapter, options)
