@@ -159,3 +159,29 @@ def test_hub_source_uses_the_same_parser(tmp_path, hub_copy, monkeypatch):
     assert bench.revision == "abc123" and bench.samples
     assert calls == ["data/videos_fitness.zip"]  # easy = fitness only; surgery zip not fetched
     assert all((bench.video_root / v.path).exists() for s in bench.samples for v in s.videos)
+
+
+def test_hub_outage_is_a_failure_but_a_wrong_repo_is_bad_input(tmp_path, monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    import huggingface_hub
+
+    from vdbench.cli.main import main
+    from vdbench.errors import RunFailure
+
+    class RepositoryNotFoundError(Exception):
+        pass
+
+    def offline(*a, **k):
+        raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(RunFailure, match="ConnectionError"):
+        load_benchmark("jmhb/VidDiffBench", cache_dir=tmp_path)
+    assert main(["eval", "--data", "jmhb/VidDiffBench", "--cache-dir", str(tmp_path)]) == 1
+
+    def missing(*a, **k):
+        raise RepositoryNotFoundError("404")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", missing)
+    with pytest.raises(InputError, match="RepositoryNotFoundError"):
+        load_benchmark("someone/NoSuchBench", cache_dir=tmp_path)

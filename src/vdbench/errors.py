@@ -17,6 +17,10 @@ class InputError(Exception):
         return head + "\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 
+class RunFailure(Exception):
+    """Something outside the user's input failed (a download, a service): exit code 1."""
+
+
 class MissingExtraError(ImportError):
     """An optional dependency is not installed."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import InputError, MissingExtraError
+from ..errors import InputError, MissingExtraError, RunFailure
 from . import board
 
 err = Console(stderr=True, soft_wrap=True)
@@ -227,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, MissingExtraError) as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         return 2
+    except RunFailure as exc:
+        err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False)
+        return 1
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..config import resolve_cache_dir
-from ..errors import InputError, require
+from ..errors import InputError, RunFailure, require
 from .splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
 
 
@@ -32,8 +32,12 @@ def fetch_hub(repo_id: str, *, cache_dir: Path | None, selection) -> tuple[Path,
         snapshot = Path(hf.snapshot_download(repo_id, repo_type="dataset",
                                              allow_patterns=["data/test-*.parquet"]))
     except Exception as exc:
-        raise InputError(f"--data {repo_id}: cannot download from the hub ({type(exc).__name__}: "
-                         f"{exc}); use --data mini or a local copy") from None
+        # A wrong or gated repo id is the user's input; anything else is an outage.
+        bad_input = type(exc).__name__ in ("RepositoryNotFoundError", "GatedRepoError",
+                                           "RevisionNotFoundError")
+        raise (InputError if bad_input else RunFailure)(
+            f"--data {repo_id}: cannot download from the hub ({type(exc).__name__}: {exc}); "
+            "use --data mini or a local copy") from None
     revision = snapshot.name  # huggingface_hub names snapshot folders by commit hash
     root = resolve_cache_dir(cache_dir) / "hub" / repo_id.replace("/", "__") / revision
     (root / "data").mkdir(parents=True, exist_ok=True)
