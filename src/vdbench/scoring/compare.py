@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .stats import N_BOOTSTRAP, binomial_test
+from .stats import N_BOOTSTRAP, binomial_test, cluster_bootstrap
 
 
 def _load_run(path: Path) -> tuple[dict, dict[tuple[str, str], bool], Path]:
@@ -49,15 +49,12 @@ def paired_bootstrap(
     pairs: dict[str, list[tuple[bool, bool]]] = {}
     for key in a:
         pairs.setdefault(key[0], []).append((a[key], b[key]))
-    groups = list(pairs.values())
-    diff = np.array([sum(x - y for x, y in g) for g in groups], dtype=float)
-    size = np.array([len(g) for g in groups], dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(groups), size=(n_boot, len(groups)))
-    boot = diff[idx].sum(axis=1) / size[idx].sum(axis=1)
+    diffs = [sum(x - y for x, y in g) for g in pairs.values()]
+    sizes = [len(g) for g in pairs.values()]
+    boot = cluster_bootstrap(diffs, sizes, seed, n_boot)
     lo, hi = np.percentile(boot, [2.5, 97.5])
     p = min(1.0, 2 * min((boot <= 0).mean(), (boot >= 0).mean()))
-    return float(diff.sum() / size.sum()), (float(lo), float(hi)), float(p)
+    return sum(diffs) / sum(sizes), (float(lo), float(hi)), float(p)
 
 
 def compare_runs(path_a: Path, path_b: Path) -> dict[str, Any]:

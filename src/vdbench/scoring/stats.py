@@ -10,6 +10,15 @@ import numpy as np
 N_BOOTSTRAP = 2000
 
 
+def cluster_bootstrap(
+    totals: list[float], sizes: list[int], seed: int = 0, n_boot: int = N_BOOTSTRAP
+) -> np.ndarray:
+    """Resampled values of sum(totals) / sum(sizes), drawing pairs with replacement."""
+    t, n = np.asarray(totals, dtype=float), np.asarray(sizes, dtype=float)
+    idx = np.random.default_rng(seed).integers(0, len(t), size=(n_boot, len(t)))
+    return t[idx].sum(axis=1) / n[idx].sum(axis=1)
+
+
 def bootstrap_ci(
     correct_per_pair: list[list[bool]], seed: int = 0, n_boot: int = N_BOOTSTRAP
 ) -> tuple[float, float] | None:
@@ -20,11 +29,7 @@ def bootstrap_ci(
     pairs = [p for p in correct_per_pair if p]
     if not pairs:
         return None
-    hits = np.array([sum(p) for p in pairs], dtype=float)
-    sizes = np.array([len(p) for p in pairs], dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(pairs), size=(n_boot, len(pairs)))
-    acc = hits[idx].sum(axis=1) / sizes[idx].sum(axis=1)
+    acc = cluster_bootstrap([sum(p) for p in pairs], [len(p) for p in pairs], seed, n_boot)
     lo, hi = np.percentile(acc, [2.5, 97.5])
     return float(lo), float(hi)
 
