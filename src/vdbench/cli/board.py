@@ -13,8 +13,7 @@ from rich.console import Console
 
 from ..errors import InputError
 from ..leaderboard import DEFAULT_MAX_MB, SIDECAR_SUFFIX
-
-SPLIT_CHOICES = ["easy", "medium", "hard", "all"]
+from .options import add_scoring_options, add_source_options
 
 
 def add_validate_options(p: argparse.ArgumentParser) -> None:
@@ -34,17 +33,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     help="record name: lowercase letters, digits, '.', '_', '-' (max 64)")
     sp.add_argument("--replace", action="store_true", help="overwrite a recorded submission")
     sp.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR")
-    sp.add_argument("--data", default="mini", help="mini (bundled), a hub id, or a local folder")
-    sp.add_argument("--split", default="all", choices=SPLIT_CHOICES)
-    sp.add_argument("--video-root", type=Path)
-    sp.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
-    sp.add_argument("--judge", default="paper",
-                    help="open mode: paper (gpt-4o + gpt-4o-mini), offline, or MODEL[,MODEL]; "
-                         "its calls are cached, so a re-submit is not charged twice")
-    sp.add_argument("--tolerance", type=float, default=0.5,
-                    help="localization hit tolerance in seconds")
-    sp.add_argument("--concurrency", type=int, default=8)
-    sp.add_argument("--base-url", help="endpoint for the judge's API")
+    add_source_options(sp)
+    add_scoring_options(sp)
     add_validate_options(sp)
 
     lb = sub.add_parser("leaderboard", help="rebuild the leaderboard from every record")

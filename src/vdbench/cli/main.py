@@ -13,28 +13,15 @@ from rich.markup import escape
 
 from ..errors import InputError, MissingExtraError, RunFailure
 from . import board
+from .options import add_scoring_options, add_selection_options, add_source_options
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", default="mini", help="mini (bundled), a hub id, or a local folder")
-    p.add_argument("--split", default="all", choices=["easy", "medium", "hard", "all"])
-    p.add_argument("--mode", default="closed", choices=["closed", "open"])
-    p.add_argument("--domain")
-    p.add_argument("--action")
-    p.add_argument("--per-action", type=int, metavar="N", help="first N pairs of each action")
-    p.add_argument("--limit", type=int, metavar="N")
-    p.add_argument("--video-root", type=Path)
-    p.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path)
-    p.add_argument("--judge", default="paper",
-                   help="open mode: paper (gpt-4o + gpt-4o-mini), offline, or MODEL[,MODEL]")
-    p.add_argument("--tolerance", type=float, default=0.5,
-                   help="localization hit tolerance in seconds")
-    p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
+    add_source_options(p)
+    add_selection_options(p)
+    add_scoring_options(p)
 
 
 def _frame_args(p: argparse.ArgumentParser) -> None:
