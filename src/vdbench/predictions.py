@@ -44,13 +44,21 @@ def read_json_file(path: Path) -> Any:
 def load_predictions(
     path: str | Path, samples: list[Sample], mode: Mode = "closed", *, strict: bool = False
 ) -> LoadedPredictions:
-    """Parse and validate a prediction file against the samples; every problem is listed.
+    """Read and validate a prediction file against the samples; every problem is listed."""
+    return parse_predictions(read_json_file(Path(path)), samples, mode, strict=strict,
+                             where=str(path))
+
+
+def parse_predictions(
+    raw: Any, samples: list[Sample], mode: Mode = "closed", *, strict: bool = False,
+    where: str = "predictions",
+) -> LoadedPredictions:
+    """Validate parsed predictions (either format) against the samples.
 
     strict (used by `vdbench validate`): a sample or asked difference with no prediction is an
     error too. Otherwise such gaps are scored as wrong and show in the coverage.
     """
-    path = Path(path)
-    raw = read_json_file(path)
+    path = where
     problems: list[str] = []
     by_key = {s.sample_key: s for s in samples}
 

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import json
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
@@ -16,7 +15,7 @@ from typing import Any, Literal, get_type_hints
 from ..data.schema import Sample
 from ..errors import InputError
 from ..models.base import DiffPrediction, Mode
-from ..predictions import LoadedPredictions, load_predictions
+from ..predictions import LoadedPredictions, parse_predictions
 from . import DEFAULT_MAX_MB, SIDECAR_SUFFIX
 from .jsonschema import conforms, describe, type_schema
 
@@ -155,7 +154,7 @@ def validate_submission(
     if preds_raw is not _ABSENT:
         prefix = "predictions, " if embedded else ""
         problems += [prefix + p for p in _duplicates(preds_raw, "", 0)]
-        loaded = _check_predictions(path, preds_raw, embedded, samples, mode, prefix, problems)
+        loaded = _check_predictions(path, preds_raw, samples, mode, prefix, problems)
     if problems:
         raise InputError(f"{path}: {len(problems)} problem(s)", problems=problems)
     assert loaded is not None  # no problem means the predictions were read and checked
@@ -299,29 +298,24 @@ def _duplicates(value: Any, where: str, depth: int) -> list[str]:
 
 
 def _check_predictions(
-    path: Path, raw: Any, embedded: bool, samples: list[Sample], mode: Mode, prefix: str,
-    problems: list[str],
+    path: Path, raw: Any, samples: list[Sample], mode: Mode, prefix: str, problems: list[str],
 ) -> LoadedPredictions | None:
-    """The prediction checks of `vdbench validate` (load_predictions, strict), run on the file
-    itself or, for an embedded submission, on its predictions written to a scratch file."""
+    """The prediction checks of `vdbench validate` (parse_predictions, strict), on the file's
+    predictions, embedded or not."""
     known = {s.sample_key for s in samples}
     if isinstance(raw, dict) and raw and not known & set(raw):
         problems.append(f"{prefix}none of the {len(raw)} sample keys is in the chosen data and "
                         f"split ({len(samples)} samples, e.g. {samples[0].sample_key!r}): "
                         "check --data and --split")
         return None
-    with tempfile.TemporaryDirectory(prefix="vdbench-validate-") as tmp:
-        source = Path(tmp) / "predictions.json" if embedded else path
-        if embedded:
-            source.write_text(json.dumps(raw), encoding="utf-8")
-        try:
-            return load_predictions(source, samples, mode, strict=True)
-        except InputError as exc:
-            if exc.problems:
-                problems += [prefix + p for p in exc.problems]
-            else:
-                problems.append(prefix + str(exc).removeprefix(f"{source}: "))
-            return None
+    try:
+        return parse_predictions(raw, samples, mode, strict=True, where=str(path))
+    except InputError as exc:
+        if exc.problems:
+            problems += [prefix + p for p in exc.problems]
+        else:
+            problems.append(prefix + str(exc).removeprefix(f"{path}: "))
+        return None
 
 
 if __name__ == "__main__":  # python -m vdbench.leaderboard.submission > submissions/schema.json
