@@ -421,7 +421,7 @@ def test_bad_options_are_input_errors(method, cache):
     with pytest.raises(InputError, match="unknown localiser"):
         get_model("viddiff", options)
     options.extra = {"viddiff": {"proposer_model": "random"}, "viddiff.embedder": "offline"}
-    with pytest.raises(InputError, match="'random' is not a chat model"):
+    with pytest.raises(InputError, match="'random' is not an LLM served through an adapter"):
         get_model("viddiff", options)
 
 

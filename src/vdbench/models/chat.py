@@ -87,3 +87,17 @@ class ChatModel(Model):
 
     async def aclose(self) -> None:
         await self.adapter.aclose()
+
+
+def get_chat_model(name: str, options: ModelOptions, role: str) -> ChatModel:
+    """A registered model that is an LLM behind an adapter, for a judge or a method's stage;
+    `role` names the option that asked for it, in errors."""
+    from .base import get_model
+
+    try:
+        model = get_model(name, options)
+    except InputError as exc:
+        raise InputError(f"{role}: cannot use {name!r} ({exc})") from None
+    if not isinstance(model, ChatModel):
+        raise InputError(f"{role}: {name!r} is not an LLM served through an adapter")
+    return model

@@ -25,10 +25,9 @@ from ..models.base import (
     ModelOptions,
     SampleOutput,
     Status,
-    get_model,
     register,
 )
-from ..models.chat import ChatModel, ProviderAdapter
+from ..models.chat import ProviderAdapter, get_chat_model
 from ..models.types import GenerationConfig
 from ..runtime import get_runtime
 from . import prompts
@@ -47,10 +46,7 @@ SEED_MODULUS = 2**31  # sample_hash is large; provider seeds are 32-bit safe
 
 def chat_adapter(name: str, options: ModelOptions, option: str) -> ProviderAdapter:
     """The provider adapter behind a registered chat model name (alias or provider:id)."""
-    model = get_model(name, options)
-    if not isinstance(model, ChatModel):
-        raise InputError(f"viddiff option {option}: {name!r} is not a chat model")
-    return model.adapter
+    return get_chat_model(name, options, f"viddiff option {option}").adapter
 
 
 class ViddiffModel(Model):

@@ -9,9 +9,8 @@ import hashlib
 import json
 from typing import Any
 
-from ...errors import InputError
-from ...models.base import ModelOptions, get_model
-from ...models.chat import ChatModel
+from ...models.base import ModelOptions
+from ...models.chat import ChatModel, get_chat_model
 from ...models.types import ChatRequest, GenerationConfig, TextPart
 from ...tasks.parsing import extract_json_object
 from .base import Judge, MatchTask
@@ -63,22 +62,12 @@ class JudgeReplyError(RuntimeError):
 
 class LLMJudge(Judge):
     def __init__(self, match_model: str, direction_model: str, options: ModelOptions):
-        self.matcher = self._chat_model(match_model, options)
-        self.director = self._chat_model(direction_model, options)
+        role = "--judge (--judge offline needs no key)"
+        self.matcher = get_chat_model(match_model, options, role)
+        self.director = get_chat_model(direction_model, options, role)
         self.name = f"llm:{self.matcher.adapter.model_id},{self.director.adapter.model_id}"
         # Fixed, not the run's --seed: a score is a property of the predictions.
         self.seed = JUDGE_SEED
-
-    @staticmethod
-    def _chat_model(name: str, options: ModelOptions) -> ChatModel:
-        try:
-            model = get_model(name, options)
-        except InputError as exc:
-            raise InputError(f"--judge: cannot use {name!r} ({exc}); --judge offline needs "
-                             "no key") from None
-        if not isinstance(model, ChatModel):
-            raise InputError(f"--judge: {name!r} is not an LLM served through an adapter")
-        return model
 
     async def _ask(self, model: ChatModel, prompt: str, schema: dict, parse) -> Any:
         last = "no reply"
