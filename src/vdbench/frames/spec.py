@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..data.schema import VideoRef
 from ..data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
@@ -62,6 +63,17 @@ class Selection:
     fps: float  # effective sampling rate of the kept frames
 
 
+T = TypeVar("T")
+
+
+def even_pick(items: Sequence[T], k: int) -> list[T]:
+    """k items at the centres of k equal spans: evenly spread, no duplicates."""
+    n = len(items)
+    if k >= n:
+        return list(items)
+    return [items[(2 * i + 1) * n // (2 * k)] for i in range(k)]
+
+
 def select_frames(ref: VideoRef, n_available: int, target_fps: float, max_frames: int) -> Selection:
     """Which frames of `ref` to keep: the paper's integer step, then an even thinning to the cap."""
     if target_fps <= 0 or max_frames < 1:
@@ -79,8 +91,7 @@ def select_frames(ref: VideoRef, n_available: int, target_fps: float, max_frames
     fps = clip_fps / step
     n = len(candidates)
     if n > max_frames:
-        # The centre of each of max_frames equal bins: evenly spread, no duplicates.
-        candidates = [candidates[(2 * i + 1) * n // (2 * max_frames)] for i in range(max_frames)]
+        candidates = even_pick(candidates, max_frames)
         fps *= max_frames / n
     start = clip[0]
     return Selection(

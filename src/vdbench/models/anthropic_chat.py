@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import require
-from ..frames.types import Frame
+from ..frames.spec import even_pick
 from ..runtime import FatalError, RetryableError
 from .aliases import ANTHROPIC_NEEDS, register_provider
 from .base import ModelOptions
@@ -69,14 +69,6 @@ def allocate(lengths: Sequence[int], budget: int) -> list[int]:
     return counts
 
 
-def even_subsample(frames: Sequence[Frame], k: int) -> list[Frame]:
-    """k frames at the centres of k equal spans of the clip."""
-    n = len(frames)
-    if k >= n:
-        return list(frames)
-    return [frames[(2 * i + 1) * n // (2 * k)] for i in range(k)]
-
-
 def downscale(jpeg: bytes, long_edge: int) -> bytes:
     """The JPEG itself when it fits, else a resized copy whose longer side is `long_edge`."""
     from PIL import Image
@@ -96,7 +88,7 @@ def base64_size(jpeg: bytes) -> int:
 
 def fit_videos(videos: Sequence[VideoPart], limits: ImageLimits) -> list[FittedVideo]:
     counts = allocate([len(v.clip) for v in videos], limits.max_images)
-    chosen = [even_subsample(v.clip.frames, k) for v, k in zip(videos, counts)]
+    chosen = [even_pick(v.clip.frames, k) for v, k in zip(videos, counts)]
     long_edge = limits.max_long_edge
     while True:
         jpegs = [[downscale(f.jpeg, long_edge) for f in frames] for frames in chosen]
