@@ -142,8 +142,6 @@ class AnthropicAdapter(ProviderAdapter):
         # base_url None lets the SDK read ANTHROPIC_BASE_URL; the runtime owns retries.
         self._new_client = partial(anthropic.AsyncAnthropic, api_key=key,
                                    base_url=options.base_url, max_retries=0)
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "max_images": self.limits.max_images,
@@ -155,7 +153,7 @@ class AnthropicAdapter(ProviderAdapter):
         config = request.config
         optional = {"system": request.system} if request.system else {}
         try:
-            message = await self._client_for_loop().messages.create(
+            message = await self.client().messages.create(
                 model=self.model_id,
                 max_tokens=config.max_tokens,
                 messages=[{"role": "user", "content": blocks}],
@@ -177,17 +175,6 @@ class AnthropicAdapter(ProviderAdapter):
                         "subsampled evenly and the prompt says so", self.model_id, n_frames,
                         self.limits.max_images)
 
-    def _client_for_loop(self) -> Any:
-        # The SDK's connection pool belongs to the event loop that first used it.
-        loop = asyncio.get_running_loop()
-        if self._client_loop is not loop:
-            self._client, self._client_loop = self._new_client(), loop
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client, self._client_loop = None, None
 
 
 def anthropic_model(model_id: str, name: str, options: ModelOptions) -> ChatModel:

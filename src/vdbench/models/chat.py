@@ -6,6 +6,7 @@ retries, rate limits, caching and cost live once in `vdbench.runtime.Runtime`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from abc import ABC, abstractmethod
 from typing import Any
@@ -35,6 +36,8 @@ class ProviderAdapter(ABC):
 
     provider: str  # "openai", "anthropic", "gemini", "vllm"
     model_id: str  # the pinned snapshot actually requested
+    _client: Any = None
+    _client_loop: asyncio.AbstractEventLoop | None = None
 
     @abstractmethod
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]: ...
@@ -43,8 +46,28 @@ class ProviderAdapter(ABC):
         """Everything besides the request that changes the reply (never the API key)."""
         return {"provider": self.provider, "model": self.model_id}
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    def _new_client(self) -> Any:
+        raise NotImplementedError("adapters that use client() make their SDK client here")
+
+    def client(self) -> Any:
+        """The SDK client of the running event loop: an SDK's connection pool belongs to the
+        loop that first used it, and each asyncio.run has a new one."""
+        loop = asyncio.get_running_loop()
+        if self._client_loop is not loop:
+            self._client, self._client_loop = self._new_client(), loop
+            self._on_new_client()
+        return self._client
+
+    def _on_new_client(self) -> None:
         pass
+
+    async def _close_client(self, client: Any) -> None:
+        await client.close()
+
+    async def aclose(self) -> None:
+        if self._client is not None:  # never used: nothing to close
+            await self._close_client(self.client())
+            self._client, self._client_loop = None, None
 
 
 TASKS = {

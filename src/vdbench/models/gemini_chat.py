@@ -154,8 +154,6 @@ class GeminiAdapter(ProviderAdapter):
             retry_options=types.HttpRetryOptions(attempts=1),  # the runtime owns retries
         )
         self._new_client = partial(genai.Client, api_key=key, http_options=http_options)
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def cache_identity(self) -> dict[str, Any]:
         identity = {**super().cache_identity(), "input": self.input_mode}
@@ -166,7 +164,7 @@ class GeminiAdapter(ProviderAdapter):
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]:
         from google.genai import types
 
-        client = self._client_for_loop()
+        client = self.client()
         parts = await self._parts(client, request)
         config = request.config
         generation = types.GenerateContentConfig(
@@ -219,21 +217,12 @@ class GeminiAdapter(ProviderAdapter):
         return types.Part(file_data=types.FileData(file_uri=file.uri, mime_type="video/mp4"),
                           video_metadata=types.VideoMetadata(fps=part.clip.fps))
 
-    def _client_for_loop(self) -> Any:
-        # The SDK's connection pool belongs to the event loop that first used it.
-        loop = asyncio.get_running_loop()
-        if self._client_loop is not loop:
-            self._client, self._client_loop = self._new_client(), loop
-            self.uploads.reset_locks()
-        return self._client
+    def _on_new_client(self) -> None:
+        self.uploads.reset_locks()  # its asyncio locks belonged to the previous event loop
 
-    async def aclose(self) -> None:
-        if self._client is None:  # never used: nothing uploaded, no connections
-            return
-        client = self._client_for_loop()
+    async def _close_client(self, client: Any) -> None:
         await self.uploads.delete_all(client)
         await client.aio.aclose()
-        self._client, self._client_loop = None, None
 
 
 def _finish_reason(response: Any) -> str:

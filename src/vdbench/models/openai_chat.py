@@ -8,7 +8,6 @@ so Qwen2-VL and LLaVA-Video see a video rather than unrelated images.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 from typing import Any, Literal
@@ -47,8 +46,6 @@ class OpenAIChatAdapter(ProviderAdapter):
         self.image_detail = image_detail
         self._api_key = api_key
         self._timeout_s = timeout_s
-        self._client: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     def cache_identity(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model_id,
@@ -92,28 +89,17 @@ class OpenAIChatAdapter(ProviderAdapter):
 
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]:
         try:
-            completion = await self._client_for_loop().chat.completions.create(
+            completion = await self.client().chat.completions.create(
                 **self.request_body(request))
         except ValueError as exc:  # the body was not JSON, or not a chat completion
             raise RetryableError(f"malformed reply: {exc}") from exc
         return parse_completion(completion)
 
-    def _client_for_loop(self) -> Any:
-        # The SDK's HTTP pool belongs to the event loop that first used it.
-        loop = asyncio.get_running_loop()
-        if self._client_loop is not loop:
-            openai = require("openai", "openai")
-            self._client = openai.AsyncOpenAI(
-                api_key=self._api_key, base_url=self.base_url,
-                max_retries=0,  # the runtime retries, with backoff shared across calls
-                timeout=self._timeout_s)
-            self._client_loop = loop
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client, self._client_loop = None, None
+    def _new_client(self) -> Any:
+        openai = require("openai", "openai")
+        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                  max_retries=0,  # the runtime retries, sharing the backoff
+                                  timeout=self._timeout_s)
 
 
 class VLLMChatAdapter(OpenAIChatAdapter):
