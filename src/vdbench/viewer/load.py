@@ -1,0 +1,183 @@
+"""Read a run folder (docs/results-format.md) into what the viewer shows: the results, and per
+sample the benchmark's Sample, its scored rows, the model's predictions and output, and the
+judge's log. Only vdbench's own readers parse the files; a file the run does not have (a
+scored folder has no outputs.jsonl, a closed run no judge.jsonl) is simply absent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vdbench.core.errors import InputError
+from vdbench.core.results import Results, load_results
+from vdbench.core.types import DiffPrediction
+from vdbench.data.loader import Benchmark, Selection, load_benchmark
+from vdbench.data.predictions import load_predictions
+from vdbench.data.schema import Sample
+from vdbench.frames.spec import FrameSpec
+
+
+@dataclass
+class SampleRecord:
+    """Everything the run holds about one sample."""
+
+    sample: Sample
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # gt_key -> samples.jsonl row
+    predictions: dict[str, DiffPrediction] = field(default_factory=dict)
+    output: dict[str, Any] | None = None  # its outputs.jsonl line
+    judge: dict[str, Any] | None = None  # its judge.jsonl line (open mode)
+
+    @property
+    def result(self) -> str:
+        """correct (every scored difference right), wrong (at least one wrong), or none."""
+        if not self.rows:
+            return "none"
+        return "correct" if all(r.get("correct") is True for r in self.rows.values()) else "wrong"
+
+    @property
+    def status(self) -> str:
+        if self.output and self.output.get("status"):
+            return str(self.output["status"])
+        statuses = {str(r.get("status")) for r in self.rows.values() if r.get("status")}
+        return statuses.pop() if len(statuses) == 1 else "ok" if not statuses else "mixed"
+
+
+@dataclass
+class RunRecord:
+    run: Path
+    results: Results
+    benchmark: Benchmark
+    samples: list[SampleRecord]
+    frame_spec: FrameSpec
+    frame_spec_recorded: bool  # False: the model used no frames; the default spec is shown
+    predictions_source: str | None  # the file the predictions were read from
+    warnings: list[str]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]] | None:
+    """The objects of a JSON-lines file, or None when the file does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: unreadable ({exc})") from None
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {n}: invalid JSON ({exc.msg})") from None
+        if not isinstance(value, dict) or not isinstance(value.get("sample_key"), str):
+            raise InputError(f"{path}: line {n}: expected an object with a sample_key")
+        out.append(value)
+    return out
+
+
+def frame_spec_of(results: Results) -> tuple[FrameSpec, bool]:
+    """The FrameSpec recorded in provenance["frame_sampling"], or the default one when the
+    model used no frames (a baseline) or the run was scored from a file."""
+    recorded = results.provenance.get("frame_sampling")
+    if not isinstance(recorded, dict):
+        return FrameSpec(), False
+    default = FrameSpec()
+    try:
+        spec = FrameSpec(
+            fps=recorded.get("fps"),
+            fps_by_domain=dict(recorded.get("fps_by_domain") or {}),
+            max_frames=_optional_int(recorded.get("max_frames", default.max_frames)),
+            over_cap=recorded.get("over_cap", default.over_cap),
+            long_side=_optional_int(recorded.get("long_side", default.long_side)),
+            jpeg_quality=int(recorded.get("jpeg_quality", default.jpeg_quality)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"results.json: provenance.frame_sampling is unusable ({exc})") from None
+    return spec, True
+
+
+def selection_of(results: Results) -> Selection:
+    raw = results.provenance.get("selection") or {}
+    if not isinstance(raw, dict):
+        raw = {}
+    known = {k: raw[k] for k in ("split", "domain", "action", "per_action", "limit") if k in raw}
+    known.setdefault("split", results.split)
+    return Selection(**known)
+
+
+def load_run(run: Path, *, cache_dir: Path | None = None,
+             video_root: Path | None = None) -> RunRecord:
+    run = Path(run)
+    if not run.is_dir():
+        raise InputError(f"{run}: not a run folder")
+    results = load_results(run / "results.json")
+    prov = results.provenance
+    warnings: list[str] = []
+    data = str(prov.get("dataset") or "mini")
+    bench = load_benchmark(data, selection_of(results), video_root=video_root,
+                           cache_dir=cache_dir, check_videos=False)
+    recorded_rev = prov.get("revision")
+    if recorded_rev and bench.revision != recorded_rev:
+        warnings.append(f"the run was scored on dataset revision {recorded_rev}, but "
+                        f"{data} is now at {bench.revision}: samples may differ")
+
+    rows = read_jsonl(run / "samples.jsonl")
+    if rows is None:
+        raise InputError(f"{run}: no samples.jsonl (not a run or scored folder)")
+    outputs = read_jsonl(run / "outputs.jsonl") or []
+    judge = read_jsonl(run / "judge.jsonl") or []
+
+    preds_source: str | None = None
+    preds: dict[str, dict[str, DiffPrediction]] = {}
+    candidates = [run / "predictions.json"]
+    if isinstance(prov.get("predictions_file"), str):
+        recorded_file = Path(prov["predictions_file"])
+        # `score` writes its folder beside the file: the name next to the run is a fallback
+        candidates += [recorded_file, run.parent / recorded_file.name]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        if results.mode == "open" or "predictions_file" in prov:
+            warnings.append("the prediction file was not found "
+                            f"({', '.join(str(p) for p in candidates)}): "
+                            "predicted descriptions and keyframes are not shown")
+    else:
+        try:
+            preds = load_predictions(path, bench.samples, results.mode).predictions
+            preds_source = str(path)
+        except InputError as exc:
+            warnings.append(f"the predictions could not be read: {exc}")
+
+    seen = ({r["sample_key"] for r in rows} | {o["sample_key"] for o in outputs}
+            | {j["sample_key"] for j in judge} | set(preds))
+    samples = bench.samples
+    if prov.get("skipped_missing_videos"):  # run with --skip-missing: keep what was evaluated
+        samples = [s for s in samples if s.sample_key in seen]
+    known = {s.sample_key for s in samples}
+    unknown = sorted(seen - known)
+    if unknown:
+        warnings.append(f"{len(unknown)} sample(s) of the run are not in the benchmark as "
+                        f"loaded: {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}")
+
+    records = {s.sample_key: SampleRecord(s) for s in samples}
+    for r in rows:
+        if (rec := records.get(r["sample_key"])) is not None:
+            rec.rows[str(r.get("gt_key"))] = r
+    for o in outputs:
+        if (rec := records.get(o["sample_key"])) is not None:
+            rec.output = o
+    for j in judge:
+        if (rec := records.get(j["sample_key"])) is not None:
+            rec.judge = j
+    for key, p in preds.items():
+        if (rec := records.get(key)) is not None:
+            rec.predictions = p
+    spec, recorded = frame_spec_of(results)
+    return RunRecord(run, results, bench, list(records.values()), spec, recorded, preds_source,
+                     warnings)
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else int(value)  # type: ignore[call-overload]
