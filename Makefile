@@ -39,8 +39,11 @@ bench: install
 	$(BIN)/python benchmarks/bench_frames.py
 	$(BIN)/python benchmarks/bench_runtime.py
 
+# ruff, the types, and the import layers (the layers are also checked by `make test`).
 lint: install
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Rebuild leaderboard/ from submissions/ and local runs/ (ARGS=--no-runs to publish).
 leaderboard: install

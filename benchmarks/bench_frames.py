@@ -83,7 +83,7 @@ def run_ours(path: Path) -> tuple[int, dict[str, float]]:
 
     ref = VideoRef(str(path), video_fps(path) or FPS, (None, None, None))
     clip = FramePreparer(FrameSpec(fps=TARGET_FPS), cache_dir=None).prepare(ref, "any", 75)
-    return sum(len(f.jpeg) for f in clip.frames), {"frames": len(clip)}
+    return sum(len(f.image) for f in clip.frames), {"frames": len(clip)}
 
 
 def peak_rss_mib() -> float:

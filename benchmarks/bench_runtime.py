@@ -3,7 +3,7 @@
 549 requests (one per pair), each with two videos of a few small JPEG frames, answered by
 tests/servers/openai_server.py after a fixed latency. Compared:
   ideal        requests x latency / concurrency
-  runtime      vdbench.runtime + the async openai client, cold cache
+  runtime      vdbench.llm.runtime + the async openai client, cold cache
   bare SDK     the same adapter under a plain semaphore, no runtime: what the runtime costs
   thread pool  the public code's approach: a ThreadPoolExecutor sharing a sync openai
                client, no cache, no retries
@@ -33,9 +33,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servers.chat_requests import pair_request
 from servers.openai_server import FakeOpenAIServer, prompt_text
-from vdbench.models.openai_chat import OpenAIChatAdapter
-from vdbench.models.types import ChatRequest
-from vdbench.runtime import ResponseCache, RetryPolicy, Runtime
+from vdbench.llm.cache import CACHE_FILE, ResponseCache
+from vdbench.llm.openai_api import OpenAIChatAdapter
+from vdbench.llm.retry import RetryPolicy
+from vdbench.llm.runtime import Runtime
+from vdbench.llm.types import ChatRequest
 
 MODEL = "gpt-4o-2024-08-06"
 KEY = "sk-bench-not-a-real-key"
@@ -57,25 +59,28 @@ class RuntimeRun:
 
 def run_runtime(server: FakeOpenAIServer, cache_dir: Path, requests: list[ChatRequest],
                 concurrency: int, policy: RetryPolicy) -> RuntimeRun:
-    runtime = Runtime(ResponseCache(cache_dir / "responses.sqlite"), concurrency=concurrency,
-                      policy=policy, jitter_seed=0)
-    adapter = OpenAIChatAdapter(MODEL, base_url=server.base_url, api_key=KEY,
-                                timeout_s=policy.timeout_s)
-    start = time.perf_counter()
-    done_at: list[float] = []
+    # One runtime per run, as the pipeline opens one per run and closes it (its cache
+    # connection) at the end; built directly rather than with Runtime.open(RuntimeSettings)
+    # only to seed the retry jitter, so the fault run repeats.
+    with Runtime(ResponseCache(cache_dir / CACHE_FILE), concurrency=concurrency,
+                 policy=policy, jitter_seed=0) as runtime:
+        adapter = OpenAIChatAdapter(MODEL, base_url=server.base_url, api_key=KEY,
+                                    timeout_s=policy.timeout_s)
+        start = time.perf_counter()
+        done_at: list[float] = []
 
-    async def one(request: ChatRequest) -> str | None:
-        reply = await runtime.call(adapter, request)
-        done_at.append(time.perf_counter() - start)
-        return reply.text if reply.status == "ok" else None
+        async def one(request: ChatRequest) -> str | None:
+            reply = await runtime.call(adapter, request)
+            done_at.append(time.perf_counter() - start)
+            return reply.text if reply.status == "ok" else None
 
-    async def main() -> list[str | None]:
-        try:
-            return await asyncio.gather(*(one(r) for r in requests))
-        finally:
-            await adapter.aclose()
+        async def main() -> list[str | None]:
+            try:
+                return await asyncio.gather(*(one(r) for r in requests))
+            finally:
+                await adapter.aclose()
 
-    texts = asyncio.run(main())
+        texts = asyncio.run(main())
     return RuntimeRun(time.perf_counter() - start, texts, sorted(done_at), runtime)
 
 

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from servers.base import Fault
-from vdbench.models.chat import ProviderAdapter
-from vdbench.models.types import ChatReply, ChatRequest
-from vdbench.runtime import ResponseCache, RetryPolicy, Runtime
+from vdbench.llm.adapter import ProviderAdapter
+from vdbench.llm.cache import ResponseCache
+from vdbench.llm.retry import RetryPolicy
+from vdbench.llm.runtime import Runtime
+from vdbench.llm.types import ChatReply, ChatRequest
 
 # (fault, retryable, retry_after): what classify() must make of the error each fault causes
 FAULT_VERDICTS = [

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from vdbench.cli import main as cli_main
+from vdbench.core.results import SCHEMA_VERSION
 from vdbench.data.loader import load_benchmark
 
 META = {"method": "Always A", "authors": "Test Lab", "mode": "closed", "date": "2025-01-31",
@@ -59,8 +60,14 @@ def results_record(
     accs: dict[str, float], *, mode: str = "closed", model: str = "m", dataset: str = "mini",
     revision: str = "rev1", judge=None, created: str = "2025-01-01T00:00:00+00:00",
     selection: dict | None = None, coverage: float = 1.0, width: float = 0.1,
+    seed: int = 0, model_provenance: dict | None = None, protocol: str | dict | None = None,
+    frame_sampling: dict | None = None,
 ) -> dict:
-    """A results.json in the layout the pipeline writes, with chosen per-split values."""
+    """A results.json in the layout the pipeline writes (schema_version 1, every required
+    key), with chosen per-split values. With model_provenance, provenance.model is recorded as
+    `vdbench eval` does: {"name": model, "seed": seed, **model_provenance} (e.g. {"config":
+    {"localizer": "random"}} for the VidDiff method, {"image_detail": "low"} for a chat
+    model). protocol is provenance.protocol: a name, or the whole block."""
     metric = "accuracy" if mode == "closed" else "recall"
     by_split = {s: {metric: v, "ci95": [max(0.0, v - width), min(1.0, v + width)],
                     "p_vs_chance": 0.01 if mode == "closed" else None, "n_scored": 40}
@@ -72,13 +79,22 @@ def results_record(
     else:
         metrics |= {"err_nomatch": 0.3, "err_flippedpred": 0.05}
     out = {
+        "schema_version": SCHEMA_VERSION,
         "model": model, "mode": mode, "split": "all" if len(accs) == 3 else next(iter(accs)),
-        "n_samples": 18, "n_scored": 40 * len(accs), "coverage": coverage, "metrics": metrics,
-        "ci95": metrics["ci95"], "by_split": by_split,
+        "n_samples": 18, "n_scored": 40 * len(accs), "coverage": coverage,
+        "status_counts": {"ok": 18}, "metrics": metrics,
+        "ci95": metrics["ci95"], "by_split": by_split, "by_domain": {}, "by_action": {},
         "provenance": {"vdbench_version": "0.1.0", "dataset": dataset, "revision": revision,
-                       "selection": selection or {"split": "all"}, "seed": 0,
+                       "selection": selection or {"split": "all"}, "seed": seed,
                        "created": created},
     }
+    if model_provenance is not None:
+        out["provenance"]["model"] = {"name": model, "seed": seed, **model_provenance}
+    if protocol is not None:
+        out["provenance"]["protocol"] = (protocol if isinstance(protocol, dict)
+                                         else {"name": protocol})
+    if frame_sampling is not None:
+        out["provenance"]["frame_sampling"] = frame_sampling
     if judge is not None:
         out["judge"] = judge
     return out

@@ -64,3 +64,28 @@ def cache_dir(tmp_path: Path, monkeypatch) -> Path:
     d = tmp_path / "cache"
     monkeypatch.setenv("VDBENCH_CACHE", str(d))
     return d
+
+
+# --- a run's call context, for tests that build models, adapters or judges directly ----------
+
+_OPEN_RUNTIMES: list = []
+
+
+def call_context(cache_dir: Path, *, seed: int = 0, base_url: str | None = None,
+                 dry_run: bool = False, **settings):
+    """A CallContext over a fresh Runtime in `cache_dir` (closed after the test), as the
+    pipeline makes one per run. `settings` are RuntimeSettings fields (concurrency, policy,
+    max_cost_usd, rpm)."""
+    from vdbench.llm.context import CallContext
+    from vdbench.llm.runtime import Runtime, RuntimeSettings
+
+    runtime = Runtime.open(RuntimeSettings(Path(cache_dir), dry_run=dry_run, **settings))
+    _OPEN_RUNTIMES.append(runtime)
+    return CallContext(runtime, Path(cache_dir), seed, base_url)
+
+
+@pytest.fixture(autouse=True)
+def _close_runtimes():
+    yield
+    while _OPEN_RUNTIMES:
+        _OPEN_RUNTIMES.pop().close()

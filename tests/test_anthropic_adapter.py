@@ -16,13 +16,14 @@ pytest.importorskip("anthropic")
 from PIL import Image
 
 from adapter_helpers import FAULT_VERDICTS, call_with_cache
+from conftest import call_context
 from servers.anthropic_server import FakeAnthropicServer, Fault, content_blocks, image_blocks
 from servers.chat_requests import pair_request, tiny_clip, two_video_request
+from vdbench.catalog import make_model
 from vdbench.frames.types import Clip, Frame
-from vdbench.models.anthropic_chat import AnthropicAdapter, ImageLimits
-from vdbench.models.base import ModelOptions, get_model
-from vdbench.models.types import ChatRequest, Usage
-from vdbench.runtime import FatalError, classify
+from vdbench.llm.anthropic_api import AnthropicAdapter, ImageLimits
+from vdbench.llm.errors import FatalError, classify
+from vdbench.llm.types import ChatRequest, Usage
 
 API_KEY = "sk-ant-test-0123456789abcdef"
 
@@ -44,17 +45,17 @@ def sent_jpegs(body: dict) -> list[bytes]:
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, tmp_path):
     monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
     with FakeAnthropicServer(reply=lambda body: '{"0": "a"}') as srv:
+        srv.ctx = call_context(tmp_path / "ctx", base_url=srv.base_url)  # adapters are built in
         yield srv
 
 
 def run_adapter(server: FakeAnthropicServer, request: ChatRequest,
                 limits: ImageLimits | None = None) -> tuple[str, Usage]:
     async def go() -> tuple[str, Usage]:
-        adapter = AnthropicAdapter("claude-test", ModelOptions(base_url=server.base_url),
-                                   limits or ImageLimits())
+        adapter = AnthropicAdapter("claude-test", server.ctx, limits or ImageLimits())
         try:
             return await adapter.complete(request)
         finally:
@@ -76,7 +77,7 @@ def test_request_carries_text_and_frames_in_order(server):
     assert body["system"] == "Be brief."
     kinds = [block["type"] for block in content_blocks(body)]
     assert kinds == ["text", "text"] + ["image"] * 3 + ["text"] + ["image"] * 4 + ["text"]
-    assert sent_jpegs(body) == [f.jpeg for f in a.frames + b.frames]
+    assert sent_jpegs(body) == [f.image for f in a.frames + b.frames]
     assert API_KEY not in repr(call.headers)
 
 
@@ -92,7 +93,7 @@ def test_frames_past_the_image_cap_are_subsampled_evenly_and_noted(server):
     body = server.requests[0].body
     sent = sent_jpegs(body)
     assert len(sent) == 100
-    index_of = {f.jpeg: (label, f.index) for label, clip in (("a", a), ("b", b))
+    index_of = {f.image: (label, f.index) for label, clip in (("a", a), ("b", b))
                 for f in clip.frames}
     picks = [index_of[j] for j in sent]
     picks_a = [i for label, i in picks if label == "a"]
@@ -116,12 +117,12 @@ def test_large_frames_are_downscaled_and_small_ones_sent_as_they_are(server):
     for data in sent[:2]:
         with Image.open(io.BytesIO(data)) as image:
             assert image.size == (1568, 784)
-    assert sent[2:] == [f.jpeg for f in b.frames]
+    assert sent[2:] == [f.image for f in b.frames]
 
 
 def test_frames_shrink_until_the_request_fits(server):
     a, b = noisy_clip(0, 3, (1200, 900)), noisy_clip(1, 3, (1200, 900))
-    original = sum(len(f.jpeg) for f in a.frames + b.frames)
+    original = sum(len(f.image) for f in a.frames + b.frames)
     budget = original // 4
     run_adapter(server, two_video_request(a, b), limits=ImageLimits(max_base64_bytes=budget))
     sent = sent_jpegs(server.requests[0].body)
@@ -154,8 +155,7 @@ def test_runtime_retries_through_faults_then_serves_reruns_from_cache(server, tm
     server.fail_next(Fault("429", retry_after="0"), "500")
 
     def new_adapter() -> AnthropicAdapter:
-        return AnthropicAdapter("claude-3-5-sonnet-20240620",
-                                ModelOptions(base_url=server.base_url))
+        return AnthropicAdapter("claude-3-5-sonnet-20240620", server.ctx)
 
     first = call_with_cache(tmp_path, new_adapter, request)
     assert (first.status, first.cached, len(server.requests)) == ("ok", False, 3)
@@ -169,19 +169,19 @@ def test_runtime_retries_through_faults_then_serves_reruns_from_cache(server, tm
 
 
 def test_names_resolve_to_pinned_snapshots(server, tmp_path: Path):
-    options = ModelOptions(base_url=server.base_url, cache_dir=tmp_path)
+    ctx = call_context(tmp_path, base_url=server.base_url)
     expected = {
-        "claude-3-5-sonnet": "claude-3-5-sonnet-20240620",
+        "claude-3-5-sonnet": "claude-3-5-sonnet-20241022",
         "claude-sonnet-4-5": "claude-sonnet-4-5-20250929",
         "anthropic:claude-opus-4-1-20250805": "claude-opus-4-1-20250805",
     }
     for name, snapshot in expected.items():
-        model = get_model(name, options)
+        model = make_model(name, ctx, {})
         assert (model.name, model.adapter.model_id) == (name, snapshot)
         asyncio.run(model.aclose())
 
 
-def test_a_missing_key_is_reported_before_any_call(monkeypatch):
+def test_a_missing_key_is_reported_before_any_call(monkeypatch, tmp_path):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     with pytest.raises(Exception, match="ANTHROPIC_API_KEY"):
-        AnthropicAdapter("claude-test", ModelOptions())
+        AnthropicAdapter("claude-test", call_context(tmp_path))

@@ -86,7 +86,7 @@ def test_summary_table_and_models_listing(tmp_path, cache_dir):
     for word in ("easy", "medium", "hard", "95% CI", "accuracy"):
         assert word in r.stdout
     r = run_cli("models")
-    assert r.returncode == 0 and "random" in r.stdout and "replay:MODEL" in r.stdout
+    assert r.returncode == 0 and "random" in r.stdout and "replay:PATH" in r.stdout
 
 
 def test_frames_command_writes_jpegs_and_contact_sheet(tmp_path, cache_dir):
@@ -106,7 +106,7 @@ def test_frames_command_writes_jpegs_and_contact_sheet(tmp_path, cache_dir):
 
 def test_bad_model_configuration_mid_run_exits_2_and_cancels_the_rest(tmp_path, monkeypatch,
                                                                         cache_dir):
-    from vdbench.errors import InputError
+    from vdbench.core.errors import InputError
     from vdbench.models.baselines import RandomModel
 
     calls = []

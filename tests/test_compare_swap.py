@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from vdbench.cli.main import main
+from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
-from vdbench.models.base import DiffPrediction, EvalItem, Model, SampleOutput
-from vdbench.pipeline import swap_consistency
+from vdbench.models.base import EvalItem, Model
+from vdbench.pipeline.score import swap_consistency
 from vdbench.scoring.compare import compare_runs
 
 FLIP = {"a": "b", "b": "a"}
@@ -196,8 +197,8 @@ class SeesSomeKeys(Model):
 
 @pytest.mark.parametrize("seen_keys", [{"0", "1", "2", "3", "4", "5"}, {"0"}, {"1", "3"}])
 def test_swap_consistency_of_a_model_that_reads_the_videos(tmp_path, monkeypatch, seen_keys):
-    monkeypatch.setattr("vdbench.pipeline.get_model",
-                        lambda name, options: SeesSomeKeys(seen_keys))
+    monkeypatch.setattr("vdbench.pipeline.session.make_model",
+                        lambda name, ctx, options: SeesSomeKeys(seen_keys))
     out = tmp_path / "swap"
     results = run(out, "--swap")
     swap = check_swap_files(out, results)

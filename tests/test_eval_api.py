@@ -75,24 +75,46 @@ def test_dry_run_counts_and_sends_nothing(api, tmp_path, capsys):
 def test_max_cost_stops_cleanly_and_a_rerun_resumes(api, tmp_path):
     # gpt-4o's price table applies to openai:gpt-4o-2024-08-06
     args = ["eval", "--model", "gpt-4o", "--no-progress", "--concurrency", "1"]
-    assert main([*args, "--out", str(tmp_path / "cut"), "--max-cost", "0.000001"]) == 0
+    # a run cut by the budget is incomplete: exit 1, never a score
+    assert main([*args, "--out", str(tmp_path / "cut"), "--max-cost", "0.000001"]) == 1
     cut = json.loads((tmp_path / "cut" / "results.json").read_text())
     assert cut["status_counts"].get("api_error", 0) > 0 and cut["coverage"] < 1
+    assert cut["complete"] is False
+    assert cut["failures"]["failed_samples"] == cut["status_counts"]["api_error"]
+    assert "BudgetExceeded" in cut["failures"]["first_errors"][0]["error"]
     sent = len(api.requests)
     assert sent < 18
     assert main([*args, "--out", str(tmp_path / "full")]) == 0
     full = json.loads((tmp_path / "full" / "results.json").read_text())
     assert full["coverage"] == 1.0 and len(api.requests) == 18  # only the missing ones sent
+    assert full["complete"] is True
 
 
 def test_api_failure_is_recorded_per_sample(api, tmp_path):
     api.fail_next(*["400"] * 1)
-    assert _eval(tmp_path / "r", "--limit", "3") == 0
+    assert _eval(tmp_path / "r", "--limit", "3") == 1  # incomplete: the sample failed
     outputs = [json.loads(x) for x in (tmp_path / "r" / "outputs.jsonl").open()]
     failed = [o for o in outputs if o["status"] == "api_error"]
     assert len(failed) == 1 and "BadRequest" in failed[0]["error"]
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert results["status_counts"] == {"api_error": 1, "ok": 2}
+    assert results["complete"] is False and results["failures"]["failed_samples"] == 1
+    # the same command again sends only the failed sample and completes the run
+    before = len(api.requests)
+    assert _eval(tmp_path / "r", "--limit", "3") == 0
+    assert len(api.requests) == before + 1
+    assert json.loads((tmp_path / "r" / "results.json").read_text())["complete"] is True
+
+
+def test_max_failures_accepts_a_stated_amount(api, tmp_path):
+    api.fail_next("400")
+    assert _eval(tmp_path / "r", "--limit", "3", "--max-failures", "1") == 0
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert results["complete"] is True and results["failures"]["allowed"] == 1
+    assert results["failures"]["failed_samples"] == 1
+    api.fail_next("400", "400")
+    assert _eval(tmp_path / "s", "--limit", "3", "--seed", "1", "--max-failures", "34%") == 1
+    assert _eval(tmp_path / "t", "--limit", "3", "--max-failures", "many") == 2
 
 
 def test_dry_run_needs_no_key_and_leaves_none_behind(tmp_path, monkeypatch, cache_dir, capsys):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
 from vdbench.data.splits import PAPER_FPS
-from vdbench.errors import InputError
 from vdbench.frames import (
     Clip,
     FramePreparer,
@@ -191,9 +191,9 @@ def test_resize_bounds():
 
 def test_frames_are_shrunk_never_enlarged(mp4, folder):
     small = FramePreparer(FrameSpec(fps=1, long_side=100)).prepare(ref(folder), "x", 10)
-    assert Image.open(io.BytesIO(small.frames[0].jpeg)).size == (100, 75)
+    assert Image.open(io.BytesIO(small.frames[0].image)).size == (100, 75)
     same = FramePreparer(FrameSpec(fps=1)).prepare(ref(mp4), "x", 10)
-    assert Image.open(io.BytesIO(same.frames[0].jpeg)).size == (64, 48)
+    assert Image.open(io.BytesIO(same.frames[0].image)).size == (64, 48)
 
 
 def test_mp4_and_folder_agree(mp4, folder):
@@ -204,8 +204,8 @@ def test_mp4_and_folder_agree(mp4, folder):
         assert [f.index for f in a.frames] == [f.index for f in b.frames]
         assert [f.time_s for f in a.frames] == [f.time_s for f in b.frames]
         assert a.fps == b.fps
-        assert [jpeg_number(f.jpeg) for f in a.frames] == [f.index for f in a.frames]
-        assert [jpeg_number(f.jpeg) for f in b.frames] == [f.index for f in b.frames]
+        assert [jpeg_number(f.image) for f in a.frames] == [f.index for f in a.frames]
+        assert [jpeg_number(f.image) for f in b.frames] == [f.index for f in b.frames]
 
 
 def test_clip_frames_and_hashes(mp4):
@@ -215,7 +215,7 @@ def test_clip_frames_and_hashes(mp4):
     assert [f.index for f in clip.frames] == list(range(0, N_FRAMES, 5))
     assert clip.fps == 6.0 and clip.source == str(mp4) and len(clip.key) == 64
     for f in clip.frames:
-        assert f.jpeg[:2] == b"\xff\xd8" and f.sha256 == hashlib.sha256(f.jpeg).hexdigest()
+        assert f.image[:2] == b"\xff\xd8" and f.sha256 == hashlib.sha256(f.image).hexdigest()
 
 
 def test_missing_and_unreadable_videos_are_input_errors(tmp_path):
@@ -313,7 +313,7 @@ def test_damaged_cache_entry_is_rebuilt(folder, tmp_path):
     entry = tmp_path / "frames" / clip.key
     (entry / f"{clip.frames[0].index:06d}.jpg").write_bytes(b"garbage")
     assert preparer.prepare(ref(folder), "x", 75).frames == clip.frames
-    assert (entry / f"{clip.frames[0].index:06d}.jpg").read_bytes() == clip.frames[0].jpeg
+    assert (entry / f"{clip.frames[0].index:06d}.jpg").read_bytes() == clip.frames[0].image
 
 
 def test_concurrent_writers_and_threads(folder, tmp_path, monkeypatch):
@@ -361,7 +361,7 @@ def test_export_frames_and_contact_sheet(mp4, folder, tmp_path):
     names = {p.name for p in written}
     assert "a_000000.jpg" in names and "b_000015.jpg" in names and "contact_sheet.png" in names
     assert len(written) == len(clips[0]) + len(clips[1]) + 1
-    assert (tmp_path / "out" / "a_000015.jpg").read_bytes() == clips[0].frames[1].jpeg
+    assert (tmp_path / "out" / "a_000015.jpg").read_bytes() == clips[0].frames[1].image
     sheet = contact_sheet(clips)
     assert sheet.size == Image.open(tmp_path / "out" / "contact_sheet.png").size
     assert sheet.width > 96 * 5 and sheet.height > 2 * 96

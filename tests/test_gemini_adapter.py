@@ -12,13 +12,14 @@ import pytest
 
 pytest.importorskip("google.genai")
 from adapter_helpers import FAULT_VERDICTS, call_with_cache
+from conftest import call_context
 from servers.chat_requests import pair_request, tiny_clip, two_video_request
 from servers.gemini_server import FakeGeminiServer, Fault
-from vdbench.models import gemini_chat
-from vdbench.models.base import ModelOptions, get_model
-from vdbench.models.gemini_chat import GeminiAdapter, InputMode, UploadPolicy
-from vdbench.models.types import ChatRequest, Usage
-from vdbench.runtime import FatalError, classify
+from vdbench.catalog import make_model
+from vdbench.llm import gemini_api
+from vdbench.llm.errors import FatalError, classify
+from vdbench.llm.gemini_api import GeminiAdapter, InputMode, UploadPolicy
+from vdbench.llm.types import ChatRequest, Usage
 
 API_KEY = "AIzaTEST-0123456789abcdefghijklmnopqrstu"
 FAST_UPLOADS = UploadPolicy(poll_interval_s=0.01, max_wait_s=5.0)
@@ -38,7 +39,7 @@ def make_adapter(server: FakeGeminiServer, input_mode: InputMode = "frames",
                  ) -> GeminiAdapter:
     if input_mode == "video":
         pytest.importorskip("av")
-    return GeminiAdapter(model_id, ModelOptions(base_url=server.base_url), input_mode, policy)
+    return GeminiAdapter(model_id, server.ctx, input_mode, policy)
 
 
 def complete_all(adapter: GeminiAdapter, *requests: ChatRequest) -> list[tuple[str, Usage]]:
@@ -53,9 +54,10 @@ def complete_all(adapter: GeminiAdapter, *requests: ChatRequest) -> list[tuple[s
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, tmp_path):
     monkeypatch.setenv("GEMINI_API_KEY", API_KEY)
     with FakeGeminiServer(reply=lambda body: '{"0": "b"}') as srv:
+        srv.ctx = call_context(tmp_path / "ctx", base_url=srv.base_url)  # adapters are built in
         yield srv
 
 
@@ -72,7 +74,7 @@ def test_frames_travel_inline_in_order_with_generation_settings(server):
     assert kinds == ["text", "text"] + ["image"] * 3 + ["text"] + ["image"] * 4 + ["text"]
     images = [camel_or_snake(p, "inlineData", "inline_data") for p in parts if "text" not in p]
     assert [base64.urlsafe_b64decode(i["data"]) for i in images] == [
-        f.jpeg for f in a.frames + b.frames]
+        f.image for f in a.frames + b.frames]
     assert API_KEY not in repr(call.headers)
 
 
@@ -158,7 +160,7 @@ def test_video_above_gemini_fps_limit_is_refused_before_sending(server):
 
 
 def test_inline_frames_over_the_request_limit_are_refused_before_sending(server, monkeypatch):
-    monkeypatch.setattr(gemini_chat, "INLINE_LIMIT_BYTES", 1000)
+    monkeypatch.setattr(gemini_api, "INLINE_LIMIT_BYTES", 1000)
     with pytest.raises(FatalError, match="gemini_input=video"):
         complete_all(make_adapter(server), pair_request(0, n_frames=8))
     assert server.requests == []
@@ -203,20 +205,18 @@ def test_names_resolve_to_pinned_snapshots_and_input_modes(server, tmp_path: Pat
         "gemini-2.5-pro": "gemini-2.5-pro",
         "gemini:gemini-2.5-flash": "gemini-2.5-flash",
     }
+    ctx = call_context(tmp_path, base_url=server.base_url)
     for name, snapshot in expected.items():
-        options = ModelOptions(base_url=server.base_url, cache_dir=tmp_path,
-                               extra={"gemini_input": "video"})
-        model = get_model(name, options)
+        model = make_model(name, ctx, {"gemini_input": "video"})
         assert (model.name, model.adapter.model_id) == (name, snapshot)
         assert model.adapter.cache_identity()["input"] == "video"
-    assert get_model("gemini-1.5-pro", ModelOptions(cache_dir=tmp_path)).adapter.input_mode == (
+    assert make_model("gemini-1.5-pro", call_context(tmp_path), {}).adapter.input_mode == (
         "frames")
     with pytest.raises(Exception, match="gemini_input"):
-        get_model("gemini-1.5-pro", ModelOptions(cache_dir=tmp_path,
-                                                 extra={"gemini_input": "gif"}))
+        make_model("gemini-1.5-pro", call_context(tmp_path), {"gemini_input": "gif"})
 
 
-def test_a_missing_key_is_reported_before_any_call(monkeypatch):
+def test_a_missing_key_is_reported_before_any_call(monkeypatch, tmp_path):
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     with pytest.raises(Exception, match="GEMINI_API_KEY"):
-        GeminiAdapter("gemini-test", ModelOptions())
+        GeminiAdapter("gemini-test", call_context(tmp_path))

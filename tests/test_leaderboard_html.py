@@ -64,7 +64,11 @@ def test_page_renders_sorts_and_looks_right(page_file, tmp_path):
             assert rows.count() == 4
             assert page.locator("table.reported tbody tr").count() == 12  # 6 closed + 6 open
             assert page.locator("tr.reported .badge").first.inner_text() == "reported in the paper"
-            assert page.locator("figure img").count() == 1
+            assert page.locator("figure img").count() == 2  # closed and open
+            tops = page.evaluate(
+                "() => [...document.querySelectorAll('figure img')].map("
+                "i => i.getBoundingClientRect().top)")
+            assert tops[0] == tops[1]  # side by side on a wide screen
 
             # first click on a numeric header: best first; missing values stay last
             page.click(f"{table} thead th:text-is('Hard')")
@@ -91,3 +95,81 @@ def test_page_renders_sorts_and_looks_right(page_file, tmp_path):
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+@pytest.fixture
+def rich_page(tmp_path: Path, cache_dir) -> Path:
+    """Seeds, model options, long labels and judges, mini and full-benchmark runs, a run with
+    its viewer page: what makes a page wide."""
+    runs = tmp_path / "runs"
+    rev = "a5fb8e979f3a1589"
+    for seed, v in ((0, 0.598), (1, 0.49), (2, 0.527)):
+        write_run(runs, f"random-s{seed}", results_record(
+            {"easy": v, "medium": v, "hard": v}, model="random", seed=seed, revision=rev,
+            model_provenance={}))
+    for localizer, v in (("clip", 0.58), ("random", 0.53), ("oracle", 0.63)):
+        write_run(runs, f"viddiff-{localizer}", results_record(
+            {"easy": v, "medium": v, "hard": v}, model="viddiff", revision=rev,
+            model_provenance={"config": {"localizer": localizer}}))
+    write_run(runs, "full", results_record(ALL_FULL, model="gpt-4o", dataset="jmhb/VidDiffBench",
+                                           revision="8c1e2f0", width=0.03))
+    judge = {"name": "llm", "match_model": "gpt-4o-2024-08-06", "direction_model": "gpt-4o-mini"}
+    write_run(runs, "open", results_record(ALL_FULL, mode="open", model="gpt-4o", judge=judge,
+                                           revision=rev))
+    view = runs / "random-s1" / "view"
+    view.mkdir()
+    (view / "index.html").write_text("<!doctype html><title>run viewer</title><p>samples</p>")
+    assert run(["leaderboard", "--runs", str(runs), "--submissions", str(tmp_path / "none"),
+                "--out", str(tmp_path / "leaderboard")]) == 0
+    return tmp_path / "leaderboard" / "index.html"
+
+
+ALL_FULL = {"easy": 0.585, "medium": 0.531, "hard": 0.49}
+
+
+def test_page_reads_well_on_a_phone(rich_page, tmp_path):
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844},
+                                          device_scale_factor=2, is_mobile=True)
+            page = context.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.goto(rich_page.as_uri())
+            geometry = page.evaluate("""() => ({
+                page: document.documentElement.scrollWidth,
+                viewport: window.innerWidth,
+                images: [...document.querySelectorAll("figure img")].map(i => {
+                    const f = i.closest("figure");
+                    return [i.getBoundingClientRect().width, f.scrollWidth > f.clientWidth];
+                }),
+                wraps: [...document.querySelectorAll(".wrap")].map(w => [
+                    w.getBoundingClientRect().left, w.getBoundingClientRect().right,
+                    w.scrollWidth, w.clientWidth]),
+            })""")
+            assert geometry["viewport"] == 390
+            assert geometry["page"] <= 390  # no horizontal page overflow
+            assert len(geometry["images"]) == 2
+            for width, scrolls in geometry["images"]:
+                assert width >= 300 or scrolls, geometry["images"]  # not shrunk to unreadable
+            for left, right, _, _ in geometry["wraps"]:
+                assert 0 <= left and right <= 390  # every table's box fits the screen ...
+            # ... and a wide table scrolls inside it
+            assert any(sw > cw for *_, sw, cw in geometry["wraps"])
+            labels = page.locator("table.board tbody td:nth-child(2)").all_inner_texts()
+            assert any(t.startswith("viddiff (localizer=random)") for t in labels)
+            assert any(t.startswith("random (seed 1)") for t in labels)
+            page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+
+            link = page.locator("a:text-is('run random-s1')")
+            assert link.count() == 1
+            assert link.get_attribute("href") == "../runs/random-s1/view/index.html"
+            assert page.locator("a:text-is('run random-s0')").count() == 0  # no viewer page
+            link.click()
+            page.wait_for_load_state()
+            assert page.title() == "run viewer"
+        finally:
+            browser.close()
+    assert not problems, problems

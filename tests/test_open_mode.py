@@ -14,11 +14,11 @@ from conftest import make_row
 from servers.chat_requests import tiny_clip
 from servers.openai_server import FakeOpenAIServer, media_parts, prompt_text
 from vdbench.cli.main import main
+from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row
-from vdbench.models.base import DiffPrediction, SampleOutput
+from vdbench.llm.types import GenerationConfig, TextPart, VideoPart
 from vdbench.models.baselines import GENERIC_DIFFERENCES
-from vdbench.models.types import GenerationConfig, TextPart, VideoPart
 from vdbench.scoring.closed import ScoredDifference
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.open import enforce_matching, judge_open, open_block, open_results
@@ -225,13 +225,15 @@ def test_a_failing_judge_is_recorded_per_sample():
     assert open_results([sample], rows)["status_counts"] == {"judge_error": 1}
 
 
-def test_random_baseline_in_open_mode_says_generic_things_seeded_by_sample():
-    from vdbench.models.base import EvalItem, ModelOptions, get_model
+def test_random_baseline_in_open_mode_says_generic_things_seeded_by_sample(tmp_path):
+    from conftest import call_context
+    from vdbench.catalog import make_model
+    from vdbench.models.base import EvalItem
 
     samples = load_benchmark("mini").samples
 
     def outputs(seed: int, order) -> dict:
-        model = get_model("random", ModelOptions(seed=seed))
+        model = make_model("random", call_context(tmp_path, seed=seed), {})
         return {s.sample_key: asyncio.run(model.predict(EvalItem(s, "open", None))).predictions
                 for s in order}
 
@@ -434,7 +436,8 @@ def test_an_unusable_judge_is_refused_before_the_model_runs(tmp_path, monkeypatc
             calls.append(item.sample.sample_key)
             return SampleOutput(item.sample.sample_key, {"0": DiffPrediction("a", "x")})
 
-    monkeypatch.setattr("vdbench.pipeline.get_model", lambda name, options: Costly())
+    monkeypatch.setattr("vdbench.pipeline.session.make_model",
+                        lambda name, ctx, options: Costly())
     rc = main(["eval", "--mode", "open", "--out", str(tmp_path / "run"), "--no-progress",
                "--cache-dir", str(tmp_path / "cache")])
     err = capsys.readouterr().err
@@ -445,3 +448,14 @@ def test_an_unusable_judge_is_refused_before_the_model_runs(tmp_path, monkeypatc
     if calls:
         problems.append(f"the model ran on {len(calls)} samples before the judge was checked")
     assert not problems, problems
+
+
+def test_a_repeated_description_counts_once(tmp_path):
+    """Anti-gaming: the same statement written twice (case, spaces, punctuation aside) can win
+    one match, not two."""
+    from vdbench.scoring.open import distinct_predictions
+
+    preds = {"0": DiffPrediction("a", "The squat is DEEPER."), "1": DiffPrediction("b", "the  squat is deeper"),
+             "2": DiffPrediction("a", "the stance is wider")}
+    kept, repeats = distinct_predictions(preds)
+    assert kept == {"0": "The squat is DEEPER.", "2": "the stance is wider"} and repeats == ["1"]

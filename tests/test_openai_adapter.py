@@ -19,13 +19,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import call_context
 from servers.chat_requests import pair_request
 from servers.openai_server import FakeOpenAIServer, Fault, echo_reply, media_parts, prompt_text
-from vdbench.errors import InputError
-from vdbench.models import ModelOptions, get_model, list_models
-from vdbench.models.openai_chat import OpenAIChatAdapter, VLLMChatAdapter
-from vdbench.models.types import ChatReply, ChatRequest, GenerationConfig
-from vdbench.runtime import ResponseCache, RetryPolicy, Runtime, request_key
+from vdbench.catalog import list_models, make_model
+from vdbench.core.errors import InputError, RunFailure
+from vdbench.llm.cache import ResponseCache, request_key
+from vdbench.llm.openai_api import OpenAIChatAdapter, VLLMChatAdapter
+from vdbench.llm.retry import RetryPolicy
+from vdbench.llm.runtime import Runtime
+from vdbench.llm.types import ChatReply, ChatRequest, GenerationConfig
 
 pytest.importorskip("openai")
 
@@ -85,7 +88,7 @@ def test_request_carries_frames_in_order_with_temperature_and_seed(server):
     content = body["messages"][0]["content"]
     assert [p["type"] for p in content] == ["text", "text", "image_url", "image_url", "text",
                                             "image_url", "image_url", "text"]
-    frames = [f.jpeg for clip in request.clips for f in clip.frames]
+    frames = [f.image for clip in request.clips for f in clip.frames]
     urls = [p["image_url"]["url"] for p in media_parts(body)]
     assert urls == [f"data:image/jpeg;base64,{base64.b64encode(j).decode()}" for j in frames]
     assert {p["image_url"]["detail"] for p in media_parts(body)} == {"low"}
@@ -181,17 +184,60 @@ def test_failure_after_the_last_retry_is_recorded_per_call(server, fault, error_
     assert (runtime.stats.failures, runtime.stats.requests) == (1, FAST.max_attempts + 1)
 
 
-def test_the_key_reaches_no_reply_log_or_cache_file(server, tmp_path, caplog):
+def test_a_bad_key_stops_the_run_and_reaches_no_message_log_or_file(server, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    server.fail_next("401", *["500"] * 2)
+    server.fail_next("401")
     runtime = new_runtime(tmp_path)
-    replies = call_all(runtime, openai_adapter(server), [pair_request(0), pair_request(1)])
-    errors = [r.error for r in replies if r.status == "error"]
-    assert len(errors) == 1 and errors[0].startswith("AuthenticationError: Error code: 401")
-    assert "Incorrect API key provided: [redacted]" in errors[0]
+    with pytest.raises(RunFailure) as stopped:  # every other call would fail the same way
+        call_all(runtime, openai_adapter(server), [pair_request(0)])
+    message = str(stopped.value)
+    assert "authentication failed" in message and "set a valid OPENAI_API_KEY" in message
+    assert "Incorrect API key provided: [redacted]" in message and KEY not in message
+    server.fail_next("500", "500")
+    assert call_all(runtime, openai_adapter(server), [pair_request(1)])[0].status == "ok"
     assert KEY not in caplog.text and "retrying" in caplog.text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and not any(KEY.encode() in p.read_bytes() for p in files)
+
+
+def test_a_reply_that_echoes_the_key_is_redacted_before_it_is_cached(tmp_path):
+    with FakeOpenAIServer(reply=lambda body: f"headers: Authorization: Bearer {KEY}") as fake:
+        runtime = new_runtime(tmp_path)
+        reply = call_one(runtime, openai_adapter(fake), pair_request(0))
+        runtime.close()
+    assert reply.status == "ok" and KEY not in (reply.text or "")
+    assert "[redacted]" in (reply.text or "")
+    assert not any(KEY.encode() in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(("status", "reason", "fix"), [
+    ("403", "permission denied", "may not use"),
+    ("404", "not found", "check the model id"),
+])
+def test_errors_that_every_call_would_hit_stop_the_run(tmp_path, status, reason, fix):
+    with FakeOpenAIServer(reply=lambda body: "a") as fake:
+        fake.fail_next(status)
+        with pytest.raises(RunFailure, match=reason) as stopped:
+            call_one(new_runtime(tmp_path), openai_adapter(fake), pair_request(0))
+        assert len(fake.requests) == 1 and fix in str(stopped.value)
+
+
+def test_quota_exhausted_stops_the_run_but_a_rate_limit_is_retried(tmp_path):
+    with FakeOpenAIServer(reply=lambda body: "a") as fake:
+        fake.fail_next(Fault("429", retry_after="0"))
+        assert call_one(new_runtime(tmp_path), openai_adapter(fake), pair_request(0)).status == "ok"
+        fake.fail_next("quota")
+        with pytest.raises(RunFailure, match="quota exhausted"):
+            call_one(new_runtime(tmp_path), openai_adapter(fake), pair_request(1))
+
+
+def test_a_server_that_is_down_stops_the_run_naming_it(tmp_path):
+    with FakeOpenAIServer() as fake:
+        url = fake.base_url
+    adapter = OpenAIChatAdapter(MODEL, base_url=url, api_key=KEY, timeout_s=5)
+    with pytest.raises(RunFailure, match="connection refused") as stopped:
+        call_one(new_runtime(tmp_path), adapter, pair_request(0))
+    assert url in str(stopped.value)
 
 
 # --- cache, resume, sharing ----------------------------------------------------------------
@@ -222,8 +268,9 @@ CLIENT = textwrap.dedent("""
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     from servers.chat_requests import pair_request
-    from vdbench.models.openai_chat import OpenAIChatAdapter
-    from vdbench.runtime import ResponseCache, Runtime
+    from vdbench.llm.openai_api import OpenAIChatAdapter
+    from vdbench.llm.cache import ResponseCache
+    from vdbench.llm.runtime import Runtime
 
     async def main(base_url, cache_dir, n, out):
         runtime = Runtime(ResponseCache(Path(cache_dir) / "responses.sqlite"), concurrency=2)
@@ -315,7 +362,7 @@ def test_vllm_sends_each_video_as_one_jpeg_frame_list(server):
     videos = media_parts(body)
     assert [p["type"] for p in videos] == ["video_url", "video_url"]
     for part, clip in zip(videos, request.clips):
-        frames = ",".join(base64.b64encode(f.jpeg).decode() for f in clip.frames)
+        frames = ",".join(base64.b64encode(f.image).decode() for f in clip.frames)
         assert part["video_url"]["url"] == f"data:video/jpeg;base64,{frames}"
     assert body["media_io_kwargs"] == {"video": {"num_frames": -1, "fps": 4.0}}
     assert body["max_tokens"] == 2048 and body["temperature"] == 0.0 and body["seed"] == 0
@@ -332,8 +379,8 @@ def test_vllm_can_send_frames_as_images(server):
 
 def test_aliases_resolve_to_pinned_snapshots(tmp_path, monkeypatch):
     monkeypatch.setenv("VLLM_BASE_URL", "http://127.0.0.1:9/v1")
-    options = ModelOptions(cache_dir=tmp_path)
-    resolved = {name: get_model(name, options).adapter for name in (
+    ctx = call_context(tmp_path)
+    resolved = {name: make_model(name, ctx, {}).adapter for name in (
         "gpt-4o", "gpt-4o-mini", "gpt-4.1", "openai:gpt-4o-2024-11-20", "qwen2-vl-7b",
         "llava-video-7b", "vllm:Qwen/Qwen2.5-VL-7B-Instruct")}
     assert {n: (a.provider, a.model_id) for n, a in resolved.items()} == {
@@ -346,7 +393,7 @@ def test_aliases_resolve_to_pinned_snapshots(tmp_path, monkeypatch):
         "vllm:Qwen/Qwen2.5-VL-7B-Instruct": ("vllm", "Qwen/Qwen2.5-VL-7B-Instruct"),
     }
     assert resolved["qwen2-vl-7b"].base_url == "http://127.0.0.1:9/v1"
-    assert get_model("gpt-4o", options).name == "gpt-4o"
+    assert make_model("gpt-4o", ctx, {}).name == "gpt-4o"
     listed = {m.name: m.needs for m in list_models()}
     assert "OPENAI_API_KEY" in listed["gpt-4o"] and "VLLM_BASE_URL" in listed["qwen2-vl-7b"]
 
@@ -354,7 +401,7 @@ def test_aliases_resolve_to_pinned_snapshots(tmp_path, monkeypatch):
 def test_openai_needs_a_key_unless_a_local_endpoint_is_given(tmp_path, monkeypatch, server):
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(InputError, match="OPENAI_API_KEY"):
-        get_model("gpt-4o", ModelOptions(cache_dir=tmp_path))
-    model = get_model("gpt-4o", ModelOptions(cache_dir=tmp_path, base_url=server.base_url))
+        make_model("gpt-4o", call_context(tmp_path), {})
+    model = make_model("gpt-4o", call_context(tmp_path, base_url=server.base_url), {})
     reply = call_one(new_runtime(None), model.adapter, pair_request(0))
     assert reply.status == "ok" and server.requests[0].authorization == "Bearer not-needed"

@@ -3,9 +3,9 @@ import json
 import pytest
 
 from conftest import make_row
+from vdbench.core.errors import InputError
+from vdbench.data.predictions import load_predictions
 from vdbench.data.schema import parse_row
-from vdbench.errors import InputError
-from vdbench.predictions import load_predictions
 
 SAMPLES = [parse_row(make_row("s0")), parse_row(make_row("s1"))]
 

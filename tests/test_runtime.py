@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -17,23 +18,18 @@ from types import SimpleNamespace
 import pytest
 
 from servers.chat_requests import pair_request, tiny_clip
-from vdbench.models.base import ModelOptions
-from vdbench.models.chat import ProviderAdapter
-from vdbench.models.types import ChatRequest, GenerationConfig, TextPart, Usage, VideoPart
-from vdbench.runtime import (
-    FatalError,
-    ResponseCache,
-    RetryableError,
-    RetryPolicy,
-    Runtime,
-    classify,
-    estimate_request,
-    get_runtime,
-    request_key,
-    scrub,
-    usage_cost,
-)
-from vdbench.runtime.retry import parse_retry_after
+from vdbench.core.errors import InputError
+from vdbench.data.loader import Selection
+from vdbench.llm.adapter import ProviderAdapter
+from vdbench.llm.cache import ResponseCache, request_key
+from vdbench.llm.cost import estimate_request, usage_cost
+from vdbench.llm.errors import FatalError, RetryableError, classify, scrub
+from vdbench.llm.retry import RetryPolicy, parse_retry_after
+from vdbench.llm.runtime import Runtime
+from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, Usage, VideoPart
+from vdbench.pipeline.config import EvalConfig
+from vdbench.pipeline.run import dry_run
+from vdbench.pipeline.session import run_session
 
 FAST = RetryPolicy(max_attempts=4, base_delay_s=0.001, max_delay_s=0.005, timeout_s=5.0)
 
@@ -227,20 +223,69 @@ def test_runtime_survives_a_new_event_loop():
     assert run(runtime.call(ScriptedAdapter(), pair_request(1))).status == "ok"
 
 
-def test_get_runtime_is_shared_per_settings(tmp_path):
-    a = get_runtime(ModelOptions(cache_dir=tmp_path, concurrency=4))
-    assert get_runtime(ModelOptions(cache_dir=tmp_path, concurrency=4, seed=9)) is a
-    assert get_runtime(ModelOptions(cache_dir=tmp_path, concurrency=5)) is not a
-    assert get_runtime(ModelOptions(cache_dir=tmp_path, concurrency=4, rpm=60)) is not a
-    assert (tmp_path / "responses.sqlite").exists()
+# --- one runtime per run --------------------------------------------------------------------
+
+def test_two_dry_runs_in_one_process_report_the_same_counts(tmp_path, monkeypatch):
+    pytest.importorskip("openai")
+    pytest.importorskip("av")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = EvalConfig(model="gpt-4o", selection=Selection(limit=2), cache_dir=tmp_path,
+                     dry_run=True)
+    first, second = dry_run(cfg), dry_run(cfg)
+    assert first["requests_to_send"] == 2
+    assert second == first  # nothing from the first run's tally leaks into the second
 
 
-def test_get_runtime_reads_budget_and_policy_from_extra(tmp_path):
-    runtime = get_runtime(ModelOptions(cache_dir=tmp_path, extra={
-        "max_cost": "1.5", "timeout_s": 9, "max_attempts": 3, "max_retry_time_s": 30}))
-    assert runtime.max_cost_usd == 1.5
-    assert (runtime.policy.timeout_s, runtime.policy.max_attempts,
-            runtime.policy.max_total_s) == (9.0, 3, 30.0)
+def test_budget_spent_in_one_run_does_not_carry_into_the_next(tmp_path):
+    cfg = EvalConfig(cache_dir=tmp_path, max_cost=0.004)
+    adapter = ScriptedAdapter(provider="openai", model_id="gpt-4o-2024-08-06",
+                              usage=Usage(1000, 100))  # $0.0035 a call
+
+    async def calls(runtime, keys):
+        return [await runtime.call(adapter, pair_request(i)) for i in keys]
+
+    with run_session(cfg) as ctx:
+        replies = run(calls(ctx.runtime, range(3)))
+        assert [r.status for r in replies] == ["ok", "ok", "error"]
+        assert replies[2].error.startswith("BudgetExceeded:")
+        assert ctx.runtime.stats.budget_refusals == 1
+    with run_session(cfg) as ctx:  # a new run: a new budget, nothing spent yet
+        assert ctx.runtime.max_cost_usd == 0.004 and ctx.runtime.stats.cost_usd == 0.0
+        (reply,) = run(calls(ctx.runtime, [10]))
+        assert reply.status == "ok" and not reply.cached
+        assert ctx.runtime.stats.budget_refusals == 0
+        assert ctx.runtime.stats.cost_usd == pytest.approx(0.0035)
+
+
+def test_run_session_closes_its_cache_connection(tmp_path):
+    with run_session(EvalConfig(cache_dir=tmp_path)) as ctx:
+        cache = ctx.runtime.cache
+        assert cache.get_now("nothing") is None
+        assert (tmp_path / "responses.sqlite").exists()
+    with pytest.raises(sqlite3.ProgrammingError):
+        cache.get_now("nothing")
+
+
+def test_retry_policy_comes_from_the_run_options(tmp_path):
+    cfg = EvalConfig(cache_dir=tmp_path, model_options={"timeout_s": "5", "max_attempts": "2"})
+    policy = cfg.runtime_settings().policy
+    assert (policy.timeout_s, policy.max_attempts) == (5.0, 2)
+    assert cfg.factory_options == {}  # the run's keys never reach the model factory
+    with pytest.raises(InputError, match="timeout_s"):
+        EvalConfig(cache_dir=tmp_path, model_options={"timeout_s": "abc"}).runtime_settings()
+
+
+def test_unknown_model_option_exits_2_naming_the_valid_keys(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("openai")
+    from vdbench.cli.main import main
+
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["eval", "--model", "gpt-4o", "--model-option", "image_detial=high",
+                 "--dry-run", "--cache-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "image_detial" in err and "image_detail" in err
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -296,8 +341,8 @@ def test_cache_key_covers_everything_that_changes_the_reply():
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from vdbench.models.types import ChatReply, Usage
-    from vdbench.runtime import ResponseCache
+    from vdbench.llm.types import ChatReply, Usage
+    from vdbench.llm.cache import ResponseCache
     cache = ResponseCache(Path(sys.argv[1]))
     for i in range(200):
         cache.put_now(f"{sys.argv[2]}-{i}", "m", ChatReply("ok", text=str(i), usage=Usage(1, 1)))
@@ -379,4 +424,4 @@ def test_estimate_uses_provider_image_math():
     claude = estimate_request(adapter("anthropic", "claude-3-5-sonnet-20240620"), request)
     assert claude.input_tokens == 6 * 2 + text_tokens  # ceil(32 * 24 / 750)
     unknown = estimate_request(adapter("openai", "gpt-unknown"), request)
-    assert unknown.cost_usd == 0.0
+    assert unknown.cost_usd is None  # unpriced: no estimate rather than a false $0

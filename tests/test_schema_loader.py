@@ -4,10 +4,10 @@ import zipfile
 import pytest
 
 from conftest import make_row, write_parquet
+from vdbench.core.errors import InputError
 from vdbench.data.hub import extract_zip_safely
 from vdbench.data.loader import Selection, load_benchmark, read_parquet_dir
 from vdbench.data.schema import parse_row, sample_to_row
-from vdbench.errors import InputError
 
 
 def test_parse_row_keeps_labels_and_parses_json_once():
@@ -166,7 +166,7 @@ def test_hub_outage_is_a_failure_but_a_wrong_repo_is_bad_input(tmp_path, monkeyp
     import huggingface_hub
 
     from vdbench.cli.main import main
-    from vdbench.errors import RunFailure
+    from vdbench.core.errors import RunFailure
 
     class RepositoryNotFoundError(Exception):
         pass
@@ -185,3 +185,21 @@ def test_hub_outage_is_a_failure_but_a_wrong_repo_is_bad_input(tmp_path, monkeyp
     monkeypatch.setattr(huggingface_hub, "snapshot_download", missing)
     with pytest.raises(InputError, match="RepositoryNotFoundError"):
         load_benchmark("someone/NoSuchBench", cache_dir=tmp_path)
+
+
+def test_data_revision_pins_the_hub_download(tmp_path, hub_copy, monkeypatch):
+    pytest.importorskip("huggingface_hub")
+    import huggingface_hub
+
+    snap = tmp_path / "snapshots" / "pinned42"
+    (snap / "data").mkdir(parents=True)
+    for f in (hub_copy / "data").glob("*.parquet"):
+        (snap / "data" / f.name).write_bytes(f.read_bytes())
+    asked = []
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda *a, **k: asked.append(k.get("revision")) or str(snap))
+    bench = load_benchmark("jmhb/VidDiffBench", Selection(split="hard", domain="music"),
+                           cache_dir=tmp_path, check_videos=False, revision="pinned42")
+    assert asked == ["pinned42"] and bench.revision == "pinned42"
+    with pytest.raises(InputError, match="only a hub id has revisions"):
+        load_benchmark("mini", revision="abc")

@@ -2,7 +2,8 @@ import json
 import random
 
 from vdbench.data.loader import load_benchmark
-from vdbench.pipeline import EvalConfig, score_file
+from vdbench.pipeline.config import EvalConfig
+from vdbench.pipeline.run import score_file
 from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
 
@@ -35,7 +36,8 @@ def test_score_matches_independent_computation_in_both_formats(tmp_path):
     for name, content in [("canon.json", canon),
                           ("list.json", [canon[s.sample_key] for s in samples])]:
         (tmp_path / name).write_text(json.dumps(content))
-        results, _ = score_file(tmp_path / name, EvalConfig(out=tmp_path / name.split(".")[0]))
+        scored, _ = score_file(tmp_path / name, EvalConfig(out=tmp_path / name.split(".")[0]))
+        results = scored.to_json()
         assert abs(results["metrics"]["accuracy"] - expected) < 1e-12
         assert results["coverage"] < 1.0  # some scored keys were left unanswered
         rows = [json.loads(x) for x in (tmp_path / name.split(".")[0] / "samples.jsonl").open()]
@@ -47,7 +49,8 @@ def test_breakdowns_sum_to_total(tmp_path):
     samples = load_benchmark("mini", check_videos=False).samples
     preds = {s.sample_key: {k: "a" for k in s.scored_keys} for s in samples}
     (tmp_path / "p.json").write_text(json.dumps(preds))
-    results, _ = score_file(tmp_path / "p.json", EvalConfig(out=tmp_path / "o"))
+    scored, _ = score_file(tmp_path / "p.json", EvalConfig(out=tmp_path / "o"))
+    results = scored.to_json()
     for group in ("by_split", "by_domain", "by_action"):
         assert sum(b["n_scored"] for b in results[group].values()) == results["n_scored"]
         assert sum(b["n_correct"] for b in results[group].values()) == round(

@@ -21,12 +21,13 @@ from board_helpers import (
     snapshot,
     write_json,
 )
+from vdbench.core.errors import InputError
 from vdbench.data.loader import Selection
-from vdbench.errors import InputError
-from vdbench.leaderboard import submit as submit_mod
-from vdbench.leaderboard.submission import schema_text, submission_schema, validate_submission
-from vdbench.leaderboard.submit import submit
-from vdbench.pipeline import EvalConfig, score_file
+from vdbench.pipeline.config import EvalConfig
+from vdbench.pipeline.run import score_file
+from vdbench.submissions import record as submit_mod
+from vdbench.submissions.record import submit
+from vdbench.submissions.validate import schema_text, submission_schema, validate_submission
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -282,7 +283,7 @@ def test_submit_records_predictions_metadata_and_results(tmp_path, cache_dir, ca
     results = json.loads((folder / "results.json").read_text())
     samples = mini_samples()
     expected, _ = score_file(path, EvalConfig(out=tmp_path / "direct"))
-    assert results["metrics"] == expected["metrics"]
+    assert results["metrics"] == expected.metrics
     assert results["model"] == "always-a" and results["prediction_format"] == "canonical"
     assert results["provenance"]["predictions_file"] == "predictions.json"
     assert str(tmp_path) not in (folder / "results.json").read_text()
@@ -299,8 +300,8 @@ def test_submit_accepts_embedded_metadata_and_the_public_list_format(tmp_path, c
     recorded = json.loads((rec.folder / "predictions.json").read_text())
     assert list(recorded) == [s.sample_key for s in samples]  # stored canonical, keyed
     assert recorded[samples[0].sample_key][samples[0].scored_keys[0]]["prediction"] == "b"
-    assert rec.results["prediction_format"] == "list" and rec.results["split"] == "easy"
-    assert set(rec.results["by_split"]) == {"easy"}
+    assert rec.results.prediction_format == "list" and rec.results.split == "easy"
+    assert set(rec.results.by_split) == {"easy"}
 
 
 def test_replace_swaps_the_folder_and_refuses_without_the_flag(ws, capsys):
@@ -372,7 +373,7 @@ def test_scoring_input_error_exits_2_and_records_nothing(tmp_path, cache_dir, mo
 def test_committed_schema_is_generated_from_the_types():
     committed = (REPO / "submissions" / "schema.json").read_text()
     assert committed == schema_text(), (
-        "submissions/schema.json is stale: python -m vdbench.leaderboard.submission "
+        "submissions/schema.json is stale: python -m vdbench.submissions.validate "
         "> submissions/schema.json")
     schema = submission_schema()
     meta = schema["$defs"]["SubmissionMetadata"]

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import call_context
 from servers.openai_server import FakeOpenAIServer, media_parts, prompt_text
+from vdbench.catalog import make_model
 from vdbench.cli.main import main
+from vdbench.core.errors import InputError, MissingExtraError
 from vdbench.data.loader import load_benchmark
-from vdbench.errors import InputError, MissingExtraError
-from vdbench.models import ModelOptions, get_model
+from vdbench.models.viddiff.model import ViddiffModel
 from vdbench.scoring.judge.offline import OfflineJudge
-from vdbench.viddiff import ViddiffModel
 
 pytest.importorskip("openai")
 pytest.importorskip("av")
@@ -196,7 +197,8 @@ def test_a_failed_run_resumes_without_repeating_stages(method, cache, tmp_path):
     samples = load_benchmark("mini").samples[:4]
     n_scored = sum(len(s.scored_keys) for s in samples)
     method.method.fail_differencer = True
-    broken = evaluate(method, cache, tmp_path / "broken", *args)
+    broken = evaluate(method, cache, tmp_path / "broken", *args, "--max-failures", "100%")
+    assert broken["complete"] is True and broken["failures"]["failed_samples"] == 4
     assert broken["status_counts"] == {"api_error": 4}
     assert broken["provenance"]["model"]["stages"]["differencer"]["failed"] == n_scored
     assert counts(method) == {"stages": 4, "links": 4, "differencer": n_scored}
@@ -347,8 +349,8 @@ def test_a_killed_run_resumes_without_repeating_stages(cache, frames_dir, tmp_pa
 
 
 def test_open_mode_proposes_localizes_and_is_judged(method, cache, tmp_path, monkeypatch):
-    monkeypatch.setattr("vdbench.scoring.judge.get_judge",
-                        lambda spec, options: OfflineJudge("lexical"))
+    monkeypatch.setattr("vdbench.scoring.judge.select.get_judge",
+                        lambda spec, ctx: OfflineJudge("lexical"))
     samples = load_benchmark("mini").samples[:4]
     for s in samples:  # propose the annotated differences first, so the judge matches some
         method.method.open_descriptions[s.action_description] = [
@@ -407,26 +409,26 @@ def test_oracle_in_open_mode_is_refused(method, cache, tmp_path, capsys):
 
 
 def test_viddiff_is_registered(method, cache):
-    options = ModelOptions(cache_dir=cache, base_url=method.base_url,
-                           extra={"viddiff": {"embedder": "offline", "localizer": "random"}})
-    model = get_model("viddiff", options)
+    ctx = call_context(cache, base_url=method.base_url)
+    model = make_model("viddiff", ctx, {"viddiff.embedder": "offline",
+                                        "viddiff.localizer": "random"})
     assert isinstance(model, ViddiffModel) and model.embedder is None
     assert model.provenance()["proposer"]["model"] == "gpt-4o-mini-2024-07-18"
     assert model.provenance()["differencer"]["model"] == "gpt-4o-2024-08-06"
 
 
 def test_bad_options_are_input_errors(method, cache):
-    options = ModelOptions(cache_dir=cache, base_url=method.base_url,
-                           extra={"viddiff.localiser": "clip"})
-    with pytest.raises(InputError, match="unknown localiser"):
-        get_model("viddiff", options)
-    options.extra = {"viddiff": {"proposer_model": "random"}, "viddiff.embedder": "offline"}
-    with pytest.raises(InputError, match="'random' is not an LLM served through an adapter"):
-        get_model("viddiff", options)
+    ctx = call_context(cache, base_url=method.base_url)
+    with pytest.raises(InputError, match=r"viddiff\.localiser: not an option of viddiff; "
+                                         r"valid: .*viddiff\.localizer"):
+        make_model("viddiff", ctx, {"viddiff.localiser": "clip"})
+    with pytest.raises(InputError, match="'random' is not a chat model"):
+        make_model("viddiff", ctx, {"viddiff.proposer_model": "random",
+                                    "viddiff.embedder": "offline"})
 
 
 @pytest.mark.skipif(importlib.util.find_spec("open_clip") is not None,
                     reason="checks the message shown when the clip extra is missing")
 def test_the_clip_backend_names_its_extra_when_missing(method, cache):
     with pytest.raises(MissingExtraError, match=r"vdbench\[clip\]"):
-        get_model("viddiff", ModelOptions(cache_dir=cache, base_url=method.base_url))
+        make_model("viddiff", call_context(cache, base_url=method.base_url), {})

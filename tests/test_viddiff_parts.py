@@ -15,20 +15,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vdbench.core.errors import InputError
+from vdbench.core.options import parse_options
 from vdbench.data.loader import load_benchmark
-from vdbench.errors import InputError
 from vdbench.frames.types import Clip, Frame
-from vdbench.models.types import GenerationConfig
-from vdbench.viddiff.config import ViddiffConfig
-from vdbench.viddiff.differencer import parse_answer
-from vdbench.viddiff.embeddings import (
+from vdbench.llm.types import GenerationConfig
+from vdbench.models.viddiff.config import ViddiffConfig
+from vdbench.models.viddiff.differencer import parse_answer
+from vdbench.models.viddiff.embeddings import (
     CachedEmbedder,
     ClipEmbedder,
     EmbeddingCache,
     OfflineEmbedder,
 )
-from vdbench.viddiff.localizer import Localizer, window
-from vdbench.viddiff.proposer import (
+from vdbench.models.viddiff.localizer import Localizer, window
+from vdbench.models.viddiff.proposer import (
     Candidate,
     Proposal,
     Stage,
@@ -37,7 +38,7 @@ from vdbench.viddiff.proposer import (
     parse_stages,
     propose,
 )
-from vdbench.viddiff.segment import normalize_rows, segment, viterbi
+from vdbench.models.viddiff.segment import normalize_rows, segment, viterbi
 
 # --- options ------------------------------------------------------------------------------
 
@@ -49,10 +50,9 @@ def test_defaults_are_the_papers():
     assert c.max_stages == 5 and c.multiframe_n == 3
 
 
-def test_flat_command_line_keys_override_the_nested_dict_and_are_typed():
-    c = ViddiffConfig.from_extra({"viddiff": {"localizer": "random", "multiframe_n": 5},
-                                  "viddiff.multiframe_n": "7", "viddiff.stay_probability": "0.9",
-                                  "image_detail": "high"})
+def test_flat_command_line_keys_are_typed():
+    c = parse_options(ViddiffConfig, {"viddiff.localizer": "random", "viddiff.multiframe_n": "7",
+                                      "viddiff.stay_probability": "0.9"}, "viddiff")
     assert (c.localizer, c.multiframe_n, c.stay_probability) == ("random", 7, 0.9)
 
 
@@ -60,12 +60,12 @@ def test_flat_command_line_keys_override_the_nested_dict_and_are_typed():
     ({"viddiff.localizer": "gt"}, "localizer: expected one of clip, random, oracle"),
     ({"viddiff.multiframe_n": "three"}, "multiframe_n: expected int"),
     ({"viddiff.max_stages": "0"}, "max_stages: must be at least 1"),
-    ({"viddiff": {"stages": 3}}, "unknown stages"),
+    ({"viddiff.stages": "3"}, "viddiff.stages: not an option of viddiff"),
     ({"viddiff.differencer_model": "viddiff"}, "must be a chat model"),
 ])
 def test_bad_options(extra, message):
     with pytest.raises(InputError, match=message):
-        ViddiffConfig.from_extra(extra)
+        parse_options(ViddiffConfig, extra, "viddiff")
 
 
 # --- stage 1 replies ----------------------------------------------------------------------
@@ -222,9 +222,9 @@ def test_offline_embeddings_are_deterministic_unit_vectors():
     texts = ["A photo of a person squatting", "A photo of a person standing"]
     assert np.array_equal(a.embed_texts(texts), b.embed_texts(texts))
     clip = load_clip()
-    vecs = a.embed_images([f.jpeg for f in clip.frames])
+    vecs = a.embed_images([f.image for f in clip.frames])
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-    assert np.array_equal(vecs, b.embed_images([f.jpeg for f in clip.frames]))
+    assert np.array_equal(vecs, b.embed_images([f.image for f in clip.frames]))
     assert len({v.tobytes() for v in vecs}) > 1  # frames that differ embed differently
 
 
@@ -298,7 +298,7 @@ def test_clip_backend_glue_batches_normalises_and_loads_once(monkeypatch):
     embedder = ClipEmbedder("ViT-B-32", "laion2b_s34b_b79k")
     assert embedder.identity == "open_clip:ViT-B-32:laion2b_s34b_b79k" and loads == []
     frames = load_clip().frames * 3  # 48 frames: two batches of at most 32
-    vecs = embedder.embed_images([f.jpeg for f in frames])
+    vecs = embedder.embed_images([f.image for f in frames])
     texts = embedder.embed_texts(["A photo of a squat", "A photo"])
     assert vecs.shape == (48, 6) and texts.shape == (2, 6)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 from vdbench.frames.types import Clip, Frame
-from vdbench.models.types import ChatRequest, GenerationConfig, TextPart, VideoPart
+from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
 
 
 def tiny_clip(seed: int, n_frames: int = 2, fps: float = 4.0, size: tuple[int, int] = (32, 24)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import InputError
-from ..leaderboard import DEFAULT_MAX_MB, SIDECAR_SUFFIX
-from .options import add_scoring_options, add_source_options
+from vdbench.cli.options import add_scoring_options, add_source_options
+from vdbench.core.errors import InputError
+from vdbench.submissions import DEFAULT_MAX_MB, SIDECAR_SUFFIX
 
 
 def add_validate_options(p: argparse.ArgumentParser) -> None:
@@ -47,8 +47,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ..data.loader import Selection, load_benchmark
-    from ..leaderboard.submission import validate_submission
+    from vdbench.data.loader import Selection, load_benchmark
+    from vdbench.submissions.validate import validate_submission
 
     selection = Selection(args.split, args.domain, args.action, args.per_action, args.limit)
     bench = load_benchmark(args.data, selection, video_root=args.video_root,
@@ -67,18 +67,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from ..data.loader import Selection
-    from ..leaderboard.build import build
-    from ..leaderboard.submit import submit
-    from ..pipeline import EvalConfig
-    from .summary import print_summary
+    from vdbench.cli.summary import print_summary
+    from vdbench.data.loader import Selection
+    from vdbench.leaderboard.build import build
+    from vdbench.pipeline.config import EvalConfig
+    from vdbench.submissions.record import submit
 
     cfg = EvalConfig(data=args.data, selection=Selection(args.split), cache_dir=args.cache_dir,
                      video_root=args.video_root, judge=args.judge, tolerance_s=args.tolerance,
-                     concurrency=args.concurrency, base_url=args.base_url)
+                     concurrency=args.concurrency, base_url=args.base_url,
+                     protocol_name=args.protocol, prompts_dir=args.prompts)
     rec = submit(args.predictions, args.name, cfg, submissions_dir=args.submissions,
                  replace=args.replace, metadata_path=args.metadata, max_mb=args.max_size_mb)
     console = Console()
+    for note in rec.repaired:
+        Console(stderr=True).print(f"note: {note}", highlight=False)
     print_summary(rec.results, console)
     files = ", ".join(sorted(p.name for p in rec.folder.iterdir()))
     console.print(f"  recorded {rec.folder}/ ({files})", highlight=False)
@@ -97,15 +100,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from ..leaderboard.build import build, write
+    from vdbench.leaderboard.build import build
+    from vdbench.leaderboard.publish import write
+    from vdbench.submissions.record import repair
 
     if args.out.resolve() in (args.submissions.resolve(), args.runs.resolve()):
         raise InputError(f"--out {args.out}: must not be a folder of records")
+    err = Console(stderr=True)
+    for done in repair(args.submissions):  # what a killed `vdbench submit` left behind
+        err.print(f"note: {done}", highlight=False, soft_wrap=True)
     start = time.perf_counter()
     board = build(args.submissions, None if args.no_runs else args.runs)
     paths = write(board, args.out)
     seconds = time.perf_counter() - start
-    err = Console(stderr=True)
     for s in board.skipped:
         err.print(f"warning: skipped {s['record']}: {s['reason']}", highlight=False)
     n_rows = sum(len(t.rows) for t in board.tables)

@@ -1,4 +1,5 @@
-"""`vdbench eval | score | validate | submit | leaderboard | compare | frames | models`.
+"""`vdbench eval | score | validate | submit | leaderboard | view | judge-eval | batches | compare
+| frames | models`.
 
 Exit codes: 0 done, 2 bad input, 1 failure."""
 
@@ -11,9 +12,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import InputError, MissingExtraError, RunFailure
-from . import board
-from .options import add_scoring_options, add_selection_options, add_source_options
+from vdbench.cli import batches, board, judging
+from vdbench.cli.options import (
+    add_scoring_options,
+    add_selection_options,
+    add_source_options,
+    resolve_source,
+)
+from vdbench.core.errors import InputError, MissingExtraError, RunFailure
+from vdbench.viewer import command as viewer
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -26,8 +33,10 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 def _frame_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, help="sampling fps for every domain (default: paper's)")
-    p.add_argument("--max-frames", type=int, default=150, help="cap for both videos together")
-    p.add_argument("--long-side", type=int, default=512, help="resize bound in pixels")
+    p.add_argument("--max-frames", type=int,
+                   help="cap for both videos together (default: the protocol's, 150)")
+    p.add_argument("--long-side", type=int,
+                   help="resize bound in pixels (default: the protocol's; fast: 512)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,8 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--rpm", type=float, help="requests-per-minute limit")
     ev.add_argument("--max-cost", type=float, metavar="USD",
                     help="stop sending requests once this much is spent (rerun to resume)")
+    ev.add_argument("--price", metavar="IN,OUT",
+                    help="USD per million input and output tokens, for models without a "
+                         "listed price (needed with --max-cost)")
+    ev.add_argument("--max-failures", default="0", metavar="N|P%",
+                    help="samples that may fail (API, frames, judge) with the run still "
+                         "complete; they count as wrong (default 0)")
+    ev.add_argument("--batch", action="store_true",
+                    help="send requests that miss the cache as Batch API jobs (OpenAI, "
+                         "Anthropic, Gemini) at half price; the run waits for them, and a "
+                         "rerun resumes them (see `vdbench batches`)")
     ev.add_argument("--dry-run", action="store_true",
                     help="count requests, images and estimated cost; send nothing")
+    ev.add_argument("--epochs", type=int, default=1, metavar="N",
+                    help="run each sample N times with seeds SEED..SEED+N-1 and report the "
+                         "mean and spread (meaningful at temperature > 0, as under paper)")
     ev.add_argument("--swap", action="store_true",
                     help="also run every pair with the videos swapped (position bias)")
     ev.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
@@ -57,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     va = sub.add_parser("validate", help="check a prediction file strictly")
     va.add_argument("predictions", type=Path)
     _add_data_args(va)
-    va.set_defaults(mode=None)  # validate takes the mode from the metadata unless given
     board.add_validate_options(va)
     board.add_commands(sub)
+    viewer.add_commands(sub)
+    judging.add_commands(sub)
+    batches.add_commands(sub)
 
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
@@ -80,13 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _eval_config(args: argparse.Namespace):
-    from ..data.loader import Selection
-    from ..frames.spec import FrameSpec
-    from ..pipeline import EvalConfig
+    from vdbench.data.loader import Selection
+    from vdbench.pipeline.config import EvalConfig
 
     return EvalConfig(
         model=getattr(args, "model", "random"),
         data=args.data,
+        data_revision=getattr(args, "data_revision", None),
         selection=Selection(args.split, args.domain, args.action, args.per_action, args.limit),
         mode=args.mode,
         out=args.out,
@@ -95,15 +119,21 @@ def _eval_config(args: argparse.Namespace):
         cache_dir=args.cache_dir,
         video_root=args.video_root,
         skip_missing=getattr(args, "skip_missing", False),
-        frame_spec=_frame_spec(args) if hasattr(args, "fps") else FrameSpec(),
+        frame_overrides=_frame_overrides(args),
         base_url=args.base_url,
         rpm=getattr(args, "rpm", None),
         max_cost=getattr(args, "max_cost", None),
         dry_run=getattr(args, "dry_run", False),
         judge=args.judge,
         swap=getattr(args, "swap", False),
+        epochs=getattr(args, "epochs", 1),
         tolerance_s=args.tolerance,
-        model_extra=_model_options(getattr(args, "model_option", [])),
+        max_failures=getattr(args, "max_failures", "0"),
+        price=getattr(args, "price", None),
+        batch=getattr(args, "batch", False),
+        protocol_name=getattr(args, "protocol", "paper"),
+        prompts_dir=getattr(args, "prompts", None),
+        model_options=_model_options(getattr(args, "model_option", [])),
     )
 
 
@@ -117,20 +147,27 @@ def _model_options(pairs: list[str]) -> dict:
     return out
 
 
-def _frame_spec(args: argparse.Namespace):
-    from ..frames.spec import FrameSpec
+def _frame_overrides(args: argparse.Namespace) -> dict:
+    """--fps, --max-frames and --long-side where given: they change the protocol's sampling."""
+    names = {"fps": "fps", "max_frames": "max_frames", "long_side": "long_side"}
+    return {field: getattr(args, a) for a, field in names.items()
+            if getattr(args, a, None) is not None}
 
-    return FrameSpec(fps=args.fps, max_frames=args.max_frames, long_side=args.long_side)
+
+def _frame_spec(args: argparse.Namespace):
+    from vdbench.frames.spec import FrameSpec
+
+    return FrameSpec(**_frame_overrides(args))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ..pipeline import run_eval
-    from .progress import ProgressBar
-    from .summary import print_summary
+    from vdbench.cli.progress import ProgressBar
+    from vdbench.cli.summary import print_summary
+    from vdbench.pipeline.run import run_eval
 
     cfg = _eval_config(args)
     if cfg.dry_run:
-        from ..pipeline import dry_run
+        from vdbench.pipeline.run import dry_run
 
         for key, value in dry_run(cfg).items():
             Console().print(f"{key}: {value}")
@@ -138,27 +175,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with ProgressBar(disabled=args.no_progress) as bar:
         results, out = run_eval(cfg, bar)
     print_summary(results)
-    Console().print(f"  wrote {out}/results.json, predictions.json, samples.jsonl")
-    return 0
+    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
+    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    return _incomplete_exit(results, out)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ..pipeline import score_file
-    from .summary import print_summary
+    from vdbench.cli.summary import print_summary
+    from vdbench.pipeline.run import score_file
 
     results, out = score_file(args.predictions, _eval_config(args))
     print_summary(results)
-    Console().print(f"  wrote {out}/results.json, samples.jsonl")
-    return 0
+    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
+    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    return _incomplete_exit(results, out)
+
+
+def _incomplete_exit(results, out: Path) -> int:
+    """0 for a complete run; 1, with what failed and how to finish, for an incomplete one."""
+    if results.complete:
+        return 0
+    from vdbench.cli.summary import incomplete_message
+
+    err.print(f"[bold red]failed:[/] {escape(incomplete_message(results, out))}", highlight=False)
+    return 1
 
 
 def cmd_frames(args: argparse.Namespace) -> int:
-    from ..frames.contact import export_frames
+    from vdbench.frames.contact import export_frames
 
     spec = _frame_spec(args)
+    title = ""
     if args.sample:
-        from ..data.loader import load_benchmark
-        from ..frames.prepare import FramePreparer
+        from vdbench.data.loader import load_benchmark
+        from vdbench.frames.prepare import FramePreparer
 
         bench = load_benchmark(args.data, video_root=args.video_root, cache_dir=args.cache_dir,
                                check_videos=False)
@@ -166,16 +216,18 @@ def cmd_frames(args: argparse.Namespace) -> int:
         if sample is None:
             raise InputError(f"--sample: {args.sample!r} is not a sample of --data {args.data}")
         clips = list(FramePreparer(spec, args.cache_dir, bench.video_root).prepare_pair(sample))
+        title = f"{sample.sample_key} · {sample.action_name} ({sample.action}, {sample.domain})"
     elif args.video:
-        from ..frames.prepare import prepare_single
+        from vdbench.frames.prepare import prepare_single
 
         if args.fps is None:
             raise InputError("frames VIDEO: --fps is required for a single video")
         clips = [prepare_single(Path(args.video), args.fps, spec, args.cache_dir,
                                 folder_fps=args.fps_original)]
+        title = str(args.video)
     else:
         raise InputError("frames: give a VIDEO path, or --data SRC --sample KEY")
-    paths = export_frames(clips, args.out)
+    paths = export_frames(clips, args.out, title=title)
     Console().print(f"wrote {len(paths)} files to {args.out} "
                     f"({', '.join(f'{len(c)} frames at {c.fps:g} fps' for c in clips)})")
     return 0
@@ -184,32 +236,37 @@ def cmd_frames(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from ..models.base import list_models
+    from vdbench.catalog import list_models
 
+    console = Console()
+    if not console.is_terminal:  # piped: one line per model, not rich's 80 columns
+        console = Console(width=240)
     table = Table(title="vdbench models")
     for col in ("name", "description", "needs"):
         table.add_column(col)
     for info in list_models():
-        table.add_row(escape(info.name), escape(info.description), escape(info.needs or "-"))
-    Console().print(table)
+        table.add_row(escape(info.shown), escape(info.description), escape(info.needs or "-"))
+    console.print(table)
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from ..scoring.compare import compare_runs
-    from .summary import print_comparison
+    from vdbench.cli.summary import print_comparison
+    from vdbench.scoring.compare import compare_runs
 
     print_comparison(compare_runs(args.run_a, args.run_b))
     return 0
 
 
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": board.cmd_validate,
-            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS}
+            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS,
+            **viewer.COMMANDS, **judging.COMMANDS, **batches.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        resolve_source(args, getattr(args, "predictions", None))
         return COMMANDS[args.command](args)
     except (InputError, MissingExtraError) as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)

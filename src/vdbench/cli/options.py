@@ -5,21 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data.splits import SPLITS
-from ..scoring.localization import DEFAULT_TOLERANCE_S
+from vdbench.data.splits import SPLITS
+from vdbench.scoring.localization import DEFAULT_TOLERANCE_S
 
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
     """Which benchmark: the data source, the split and where its videos and caches live."""
-    p.add_argument("--data", default="mini", help="mini (bundled), a hub id, or a local folder")
-    p.add_argument("--split", default="all", choices=[*SPLITS, "all"])
+    p.add_argument("--data", help="mini (bundled, the default), a hub id, or a local folder")
+    p.add_argument("--split", choices=[*SPLITS, "all"], help="default: all")
+    p.add_argument("--data-revision", metavar="REV",
+                   help="hub data: a commit, tag or branch to pin (recorded in results.json)")
     p.add_argument("--video-root", type=Path)
     p.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
 
 
 def add_selection_options(p: argparse.ArgumentParser) -> None:
     """Which samples, in which mode, and where the outputs go."""
-    p.add_argument("--mode", default="closed", choices=["closed", "open"])
+    p.add_argument("--mode", choices=["closed", "open"], help="default: closed")
     p.add_argument("--domain")
     p.add_argument("--action")
     p.add_argument("--per-action", type=int, metavar="N", help="first N pairs of each action")
@@ -30,10 +32,33 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:
     """How open-mode answers are judged and localization is scored."""
-    p.add_argument("--judge", default="paper",
-                   help="open mode: paper (gpt-4o + gpt-4o-mini), offline, or MODEL[,MODEL]; "
-                        "judge calls are cached, so a re-score costs nothing")
+    p.add_argument("--judge", default="default",
+                   help="open mode: default (the protocol's judge models: gpt-4o matches, "
+                        "gpt-4o-mini checks direction), offline, or MODEL[,MODEL]; judge "
+                        "calls are cached, so a re-score costs nothing")
+    p.add_argument("--protocol", default="paper", choices=["paper", "fast"],
+                   help="what models are shown and asked, and how the judge works: paper (the "
+                        "reference code's settings, the default) or fast; docs/protocol.md")
+    p.add_argument("--prompts", type=Path, metavar="DIR",
+                   help="template files that replace vdbench's prompts (docs/protocol.md)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE_S,
                    help="localization hit tolerance in seconds")
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
+
+
+DEFAULTS = {"data": "mini", "split": "all", "mode": "closed"}
+
+
+def resolve_source(args: argparse.Namespace, predictions: Path | None = None) -> None:
+    """Fill --data, --split and --mode: the command line first, then the run.json beside a
+    prediction file made by `vdbench eval`, then the defaults."""
+    from vdbench.core.runinfo import run_info_beside
+
+    info = run_info_beside(predictions) if predictions is not None else None
+    recorded = {"data": info.data, "split": info.split, "mode": info.mode} if info else {}
+    for key, default in DEFAULTS.items():
+        if hasattr(args, key) and getattr(args, key) is None:
+            if key == "mode" and not recorded and getattr(args, "command", "") == "validate":
+                continue  # validate takes the mode from the file's metadata unless given
+            setattr(args, key, recorded.get(key, default))

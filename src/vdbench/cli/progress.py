@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..models.base import SampleOutput
-from ..pipeline import Observer
+from vdbench.core.types import SampleOutput
+from vdbench.pipeline.predict import Observer
 
 
 class ProgressBar(Observer):
@@ -15,7 +15,7 @@ class ProgressBar(Observer):
             TextColumn("{task.fields[info]}"), disable=disabled,
         )
         self.task = self.progress.add_task("eval", total=None, info="")
-        self.failed = self.cached = 0
+        self.failed = self.cached = self.total = 0
         self.cost = 0.0
 
     def __enter__(self) -> ProgressBar:
@@ -26,7 +26,14 @@ class ProgressBar(Observer):
         self.progress.stop()
 
     def start(self, total: int) -> None:
-        self.progress.update(self.task, total=total)
+        """Called once per pass over the samples (twice with --swap): the totals add up."""
+        self.total += total
+        self.progress.update(self.task, total=self.total)
+
+    def batch(self, event: object) -> None:
+        describe = getattr(event, "describe", None)
+        if callable(describe):
+            self.progress.console.log(describe())
 
     def done(self, out: SampleOutput) -> None:
         self.failed += out.status != "ok"

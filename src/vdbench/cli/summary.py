@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..data.splits import SPLITS
+from vdbench.core.results import Results
+from vdbench.data.splits import SPLITS
 
 
 def _pct(x: float | None) -> str:
@@ -20,10 +21,11 @@ def _p(p: float | None) -> str:
     return "-" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
 
 
-def print_summary(results: dict, console: Console | None = None) -> None:
+def print_summary(typed: Results, console: Console | None = None) -> None:
     console = console or Console()
-    closed = results["mode"] == "closed"
-    metric = "accuracy" if closed else "recall"
+    results = typed.to_json()
+    closed = typed.mode == "closed"
+    metric = typed.headline_metric
     title = f"{results['model']} · {results['mode']} · split={results['split']}"
     if not closed:
         title += f" · judge={results['judge']['name']}"
@@ -48,7 +50,8 @@ def print_summary(results: dict, console: Console | None = None) -> None:
     console.print(table)
     notes = [f"average of splits: {_pct(m.get('split_average'))}%",
              f"coverage: {100 * results['coverage']:.1f}%",
-             f"sample status: {results.get('status_counts', {})}"]
+             "samples: " + ", ".join(f"{n} {status}" for status, n
+                                     in results.get("status_counts", {}).items())]
     if "cost_usd" in results:
         notes.append(f"cost: ${results['cost_usd']:.4f}")
     if "requests" in results:
@@ -75,3 +78,18 @@ def print_comparison(c: dict, console: Console | None = None) -> None:
     if mc := c.get("mcnemar"):
         console.print(f"  McNemar: a right/b wrong {mc['a_right_b_wrong']}, "
                       f"b right/a wrong {mc['b_right_a_wrong']}, exact p = {_p(mc['p_exact'])}")
+
+
+def incomplete_message(results: Results, out: object) -> str:
+    """Why a run is not a score, what failed first, and how to finish it."""
+    f = results.failures or {}
+    by_status = ", ".join(f"{n} {status}" for status, n in sorted(f.get("by_status", {}).items()))
+    lines = [f"incomplete: {f.get('failed_samples', '?')} of {results.n_samples} samples failed "
+             f"({by_status}; --max-failures allows {f.get('allowed', 0)}). {out}/results.json "
+             "says complete: false and is never ranked."]
+    lines += [f"  {e['sample_key']}: {e['status']}: {e['error']}"
+              for e in f.get("first_errors", [])]
+    lines.append("Fix the cause and run the same command again: finished calls come from the "
+                 "cache, so only the failed samples are sent again. To accept failures as "
+                 "wrong answers instead, pass --max-failures N or P%.")
+    return "\n".join(lines)

@@ -13,9 +13,9 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..config import resolve_cache_dir
-from ..errors import InputError, RunFailure, require
-from .splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
+from vdbench.core.config import resolve_cache_dir
+from vdbench.core.errors import InputError, RunFailure, require
+from vdbench.data.splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
 
 
 def _domains_for(selection) -> set[str]:
@@ -25,11 +25,13 @@ def _domains_for(selection) -> set[str]:
     return {a.rsplit("_", 1)[0] for s in splits for a in SPLIT_ACTIONS[s]}
 
 
-def fetch_hub(repo_id: str, *, cache_dir: Path | None, selection) -> tuple[Path, str]:
-    """Download the parquet files and the needed video zips; returns (root, commit)."""
+def fetch_hub(repo_id: str, *, cache_dir: Path | None, selection,
+              revision: str | None = None) -> tuple[Path, str]:
+    """Download the parquet files and the needed video zips of `revision` (a commit, tag or
+    branch; default the newest); returns (root, commit)."""
     hf = require("huggingface_hub", "hf")
     try:
-        snapshot = Path(hf.snapshot_download(repo_id, repo_type="dataset",
+        snapshot = Path(hf.snapshot_download(repo_id, repo_type="dataset", revision=revision,
                                              allow_patterns=["data/test-*.parquet"]))
     except Exception as exc:
         # A wrong or gated repo id is the user's input; anything else is an outage.

@@ -7,9 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
-from .schema import Sample, parse_row
-from .splits import HUB_ID, SPLITS, VIDEO_SOURCES
+from vdbench.core.errors import InputError
+from vdbench.data.schema import Sample, outside, parse_row
+from vdbench.data.splits import HUB_ID, SPLITS, VIDEO_SOURCES
 
 MINI_DIR = Path(__file__).parent / "mini"
 
@@ -21,10 +21,14 @@ class Benchmark:
     revision: str  # hub commit, else a hash of the parquet files
     video_root: Path
     skipped_missing: list[str] = field(default_factory=list)  # samples dropped by --skip-missing
+    skipped_bad: list[dict] = field(default_factory=list)  # unusable videos, --skip-missing
 
     def provenance(self) -> dict:
-        return {"dataset": self.source, "revision": self.revision,
-                "skipped_missing_videos": len(self.skipped_missing)}
+        out: dict = {"dataset": self.source, "revision": self.revision,
+                     "skipped_missing_videos": len(self.skipped_missing)}
+        if self.skipped_bad:
+            out["skipped_bad_videos"] = self.skipped_bad
+        return out
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,16 @@ class Selection:
     per_action: int | None = None
     limit: int | None = None
 
-    def apply(self, samples: list[Sample]) -> list[Sample]:
+    def __post_init__(self) -> None:
         if self.split not in (*SPLITS, "all"):
             raise InputError(f"--split: expected easy, medium, hard or all, got {self.split!r}")
+        for name, value in (("--per-action", self.per_action), ("--limit", self.limit)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise InputError(f"{name}: expected a whole number, got {value!r}")
+            if value is not None and value < 1:
+                raise InputError(f"{name}: must be at least 1, got {value}")
+
+    def apply(self, samples: list[Sample]) -> list[Sample]:
         out = [
             s for s in samples
             if (self.split == "all" or s.split == self.split)
@@ -72,7 +83,11 @@ def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
         data = f.read_bytes()
         digest.update(data)
         try:
-            rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+            # Read without Arrow's thread pools (pq.read_table starts one even with
+            # use_threads=False): a pool thread still up at interpreter exit aborts the
+            # process now and then ("terminate called without an active exception", 134).
+            with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as pf:
+                rows = pf.read(use_threads=False).to_pylist()
         except Exception as exc:  # pyarrow raises several types for corrupt files
             raise InputError(f"{f}: cannot read parquet ({exc})") from None
         for i, row in enumerate(rows):
@@ -83,6 +98,17 @@ def read_parquet_dir(root: Path) -> tuple[list[Sample], str]:
             seen[s.sample_key] = f"{f.name}: row {i}"
             samples.append(s)
     return samples, digest.hexdigest()[:16]
+
+
+def escaping_videos(samples: list[Sample], video_root: Path) -> list[str]:
+    """Videos whose path, once symlinks are resolved, leaves the video root: one line each."""
+    out = []
+    for s in samples:
+        for v in s.videos:
+            problem = outside(video_root / v.path, video_root)
+            if problem:
+                out.append(f"{v.where}: {v.path!r} {problem}")
+    return out
 
 
 def missing_videos(samples: list[Sample], video_root: Path) -> dict[str, list[str]]:
@@ -118,8 +144,12 @@ def load_benchmark(
     cache_dir: Path | None = None,
     skip_missing: bool = False,
     check_videos: bool = True,
+    revision: str | None = None,
 ) -> Benchmark:
+    """The samples of `data` ("mini", a local folder, or a hub id pinned to `revision`)."""
     selection = selection or Selection()
+    if revision is not None and (data == "mini" or Path(data).is_dir()):
+        raise InputError(f"--data-revision: only a hub id has revisions, not --data {data}")
     if data == "mini":
         root, source = MINI_DIR, "mini"
         samples, revision = read_parquet_dir(root)
@@ -127,9 +157,10 @@ def load_benchmark(
         root, source = Path(data).resolve(), str(Path(data).resolve())
         samples, revision = read_parquet_dir(root)
     elif data.count("/") == 1 and not Path(data).exists():
-        from .hub import fetch_hub
+        from vdbench.data.hub import fetch_hub
 
-        root, revision = fetch_hub(data, cache_dir=cache_dir, selection=selection)
+        root, revision = fetch_hub(data, cache_dir=cache_dir, selection=selection,
+                                   revision=revision)
         samples, _ = read_parquet_dir(root)
         source = data
     else:
@@ -141,6 +172,11 @@ def load_benchmark(
     vroot = Path(video_root).resolve() if video_root else root
     bench = Benchmark(samples, source, revision, vroot)
     if check_videos:
+        escaping = escaping_videos(samples, vroot)
+        if escaping:  # refused even with --skip-missing: the data is not what it claims
+            raise InputError(f"--data {data}: {len(escaping)} video path(s) lead outside "
+                             f"{vroot} (a video must lie inside the data folder or "
+                             "--video-root)", problems=escaping)
         missing = missing_videos(samples, vroot)
         if missing and not skip_missing:
             raise InputError(_missing_message(samples, missing, vroot))

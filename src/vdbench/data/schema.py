@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
-from ..errors import InputError
+from vdbench.core.errors import InputError
+from vdbench.data.splits import SPLITS
 
 Label = Literal["a", "b", "c"]
 LABELS = ("a", "b", "c")
@@ -19,15 +21,56 @@ class VideoRef:
     fps_original: float
     # slice(start, stop, step), stop exclusive
     frames_trim: tuple[int | None, int | None, int | None]
+    # where the path came from, for messages: "FILE: row I: sample 'K': field 'videos[0].path'"
+    origin: str = field(default="", compare=False, repr=False)
 
     @property
     def trim(self) -> slice:
         return slice(*self.frames_trim)
 
+    @property
+    def where(self) -> str:
+        return self.origin or f"video {self.path!r}"
+
     def resolve(self, root: Path | None) -> Path:
-        """The video's location: absolute paths as they are, relative ones under `root`."""
-        path = Path(self.path).expanduser()
-        return path if path.is_absolute() or root is None else root / path
+        """The video's location. With a root (the data folder, or --video-root when given) the
+        path is taken relative to it and must stay inside it once every symlink is resolved:
+        InputError otherwise. Without one (a path given on the command line) it is taken as
+        it is."""
+        if root is None:
+            return Path(self.path).expanduser()
+        path = root / self.path  # an absolute self.path replaces root here: refused below
+        problem = outside(path, root)
+        if problem:
+            raise InputError(f"{self.where}: {self.path!r} {problem}; a video must lie inside "
+                             f"the data folder or --video-root")
+        return path
+
+
+def outside(path: Path, root: Path) -> str | None:
+    """None when `path`, with every symlink resolved, lies inside `root` (also resolved);
+    otherwise what is wrong, for a message."""
+    try:
+        real, real_root = path.resolve(), root.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        return f"cannot be resolved ({exc})"
+    if real.is_relative_to(real_root):
+        return None
+    return f"resolves to {real}, outside {real_root}"
+
+
+def path_problem(path: str) -> str | None:
+    """Why a video path from the data is not a plain relative path inside the data folder."""
+    if "\x00" in path:
+        return "contains a NUL character"
+    if path.startswith("~"):
+        return "starts with '~' (paths are relative to the data folder)"
+    if (PurePosixPath(path).is_absolute() or PureWindowsPath(path).is_absolute()
+            or PureWindowsPath(path).drive or path.startswith("\\")):
+        return "is absolute (paths are relative to the data folder)"
+    if ".." in PurePosixPath(path.replace("\\", "/")).parts:
+        return "contains '..' (paths must stay inside the data folder)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,12 +148,32 @@ class _RowReader:
         value = self.row.get(name)
         if isinstance(value, str):
             try:
-                return json.loads(value)
+                return json.loads(value, object_pairs_hook=_unique_keys)
+            except _DuplicateKey as exc:
+                raise self.fail(name, f"duplicate key {exc.key!r}") from None
             except json.JSONDecodeError as exc:
                 raise self.fail(name, f"invalid JSON ({exc.msg} at char {exc.pos})") from None
+            except ValueError as exc:  # e.g. an integer over the int conversion limit
+                raise self.fail(name, f"invalid JSON ({exc})") from None
+            except RecursionError:
+                raise self.fail(name, "invalid JSON (nested too deeply)") from None
         if value is None:
             raise self.fail(name, "missing")
         return value  # already parsed (e.g. a row built in code)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)  # json.loads would keep the last one silently
+        out[k] = v
+    return out
 
 
 def _tuple(t):
@@ -161,10 +224,15 @@ def parse_row(row: dict[str, Any], source: str = "<row>") -> Sample:
     ):
         raise r.fail("retrieval_frames", "expected a list of 2 objects")
     retrieval = tuple(_parse_retrieval(r, d) for d in ret_raw)
+    for i, (ref, frames) in enumerate(zip(videos, retrieval)):
+        _check_retrieval_in_trim(r, i, ref, frames)
 
     n_open = r.get("n_differences_open_prediction", int)
     if n_open < 0:
         raise r.fail("n_differences_open_prediction", "must be >= 0")
+    split = r.get("split", str)
+    if split not in SPLITS:
+        raise r.fail("split", f"expected one of {', '.join(SPLITS)}, got {split!r}")
 
     return Sample(
         sample_key=sample_key,
@@ -175,7 +243,7 @@ def parse_row(row: dict[str, Any], source: str = "<row>") -> Sample:
         source_dataset=r.get("source_dataset", str),
         sample_hash=r.get("sample_hash", int),
         domain=r.get("domain", str),
-        split=r.get("split", str),
+        split=split,
         n_differences_open_prediction=n_open,
         differences_annotated=annotated,
         differences_gt=gt,
@@ -191,9 +259,13 @@ def _parse_video(r: _RowReader, i: int, v: Any) -> VideoRef:
     path = v.get("path")
     if not isinstance(path, str) or not path:
         raise r.fail(f"{where}.path", "expected a non-empty string")
+    problem = path_problem(path)
+    if problem:
+        raise r.fail(f"{where}.path", f"{path!r} {problem}")
     fps = v.get("fps_original")
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or fps <= 0:
-        raise r.fail(f"{where}.fps_original", f"expected a positive number, got {fps!r}")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not _positive_finite(fps):
+        raise r.fail(f"{where}.fps_original",
+                     f"expected a positive finite number, got {_short(fps)}")
     trim = v.get("frames_trim", [None, None, None])
     if not isinstance(trim, list) or not 1 <= len(trim) <= 3 or not all(
         x is None or (isinstance(x, int) and not isinstance(x, bool)) for x in trim
@@ -202,7 +274,20 @@ def _parse_video(r: _RowReader, i: int, v: Any) -> VideoRef:
     trim = list(trim) + [None] * (3 - len(trim))
     if trim[2] is not None and trim[2] <= 0:
         raise r.fail(f"{where}.frames_trim", "step must be positive")
-    return VideoRef(path=path, fps_original=float(fps), frames_trim=tuple(trim))  # type: ignore
+    return VideoRef(path=path, fps_original=float(fps), frames_trim=tuple(trim),
+                    origin=f"{r.source}: sample {r.key!r}: field '{where}.path'")
+
+
+def _positive_finite(x: int | float) -> bool:
+    try:
+        return math.isfinite(x) and x > 0
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge integer"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _parse_difference(r: _RowReader, key: str, v: Any) -> Difference | None:
@@ -233,6 +318,38 @@ def _parse_retrieval(r: _RowReader, d: dict) -> dict[str, list[int] | None]:
         else:
             raise r.fail("retrieval_frames", f"key {k!r}: expected a list of frame indices or null")
     return out
+
+
+def trim_span(frames_trim: tuple[int | None, int | None, int | None]) -> int | None:
+    """How many original-rate frames the trim [start, stop) spans, when the trim alone decides
+    it (an explicit stop on the same side of the video as the start); None when that needs the
+    video's frame count. The step does not count: retrieval_frames number frames at
+    fps_original from the trim start (docs/protocol.md), so they run 0 .. span - 1."""
+    start, stop, _ = frames_trim
+    start = 0 if start is None else start
+    if stop is None or (start < 0) != (stop < 0):
+        return None
+    return max(0, stop - start)
+
+
+def _check_retrieval_in_trim(r: _RowReader, i: int, ref: VideoRef,
+                             frames: dict[str, list[int] | None]) -> None:
+    """Refuse retrieval frames that cannot be original-rate frame numbers of the trimmed clip:
+    a negative index, or one past the trim's explicit stop (the rest needs the video)."""
+    span = trim_span(ref.frames_trim)
+    for k, indices in frames.items():
+        for x in indices or ():
+            if x < 0:
+                raise r.fail(f"retrieval_frames[{i}]",
+                             f"key {k!r}: frame {x} is negative (frames count from the trim "
+                             "start)")
+            if span is not None and x >= span:
+                raise r.fail(
+                    f"retrieval_frames[{i}]",
+                    f"key {k!r}: frame {x} lies past the trimmed clip of video {'ab'[i]} "
+                    f"(frames_trim {list(ref.frames_trim)} spans {span} frames at "
+                    f"fps_original, indices 0..{span - 1}); retrieval_frames count frames at "
+                    "fps_original from the trim start")
 
 
 def sample_to_row(s: Sample) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Frames: the sampled, shrunk, JPEG-encoded frames each model is shown, cached on disk."""
 
-from .contact import contact_sheet, export_frames
-from .prepare import FramePreparer, prepare_single
-from .spec import FrameSpec, Selection, select_frames
-from .types import Clip, Frame
+from vdbench.frames.contact import contact_sheet, export_frames
+from vdbench.frames.prepare import FramePreparer, prepare_single
+from vdbench.frames.spec import FrameSpec, Selection, select_frames
+from vdbench.frames.types import Clip, Frame
 
 __all__ = [
     "Clip",

@@ -18,26 +18,29 @@ from typing import Any
 
 from PIL import Image
 
-from ..data.schema import Sample, VideoRef
-from ..data.splits import VIDEO_SOURCES
-from ..errors import InputError
-from .spec import FrameSpec, select_frames
-from .types import Clip, Frame
-from .video import list_images, open_video
+from vdbench.core.errors import InputError
+from vdbench.data.schema import Sample, VideoRef
+from vdbench.data.splits import VIDEO_SOURCES
+from vdbench.frames.spec import FrameSpec, select_frames
+from vdbench.frames.types import Clip, Frame
+from vdbench.frames.video import linked_outside, list_images, open_video
 
-CACHE_VERSION = 1  # bump when sampling, resizing or encoding changes what a key produces
+# Bump when sampling, resizing or encoding changes what a key produces. 2: rotation applied.
+CACHE_VERSION = 2
 _MIB = 1 << 20
 
 
 def content_fingerprint(path: Path) -> str:
-    """A cheap stand-in for hashing the whole video: never reads more than ~2 MiB of it."""
+    """A cheap stand-in for hashing the whole video: the size and the first and last MiB of a
+    file; every name and size of a folder of images, and its first and last image. A change
+    that keeps the size and lies only in the middle goes unseen (delete the frame cache)."""
     h = hashlib.sha256()
     if path.is_dir():
         files = list_images(path)
         for f in files:
             h.update(f"{f.name}\0{f.stat().st_size}\n".encode())
-        if files:
-            h.update(files[0].read_bytes())
+        for f in dict.fromkeys(files[:1] + files[-1:]):
+            h.update(f.read_bytes())
         return h.hexdigest()
     size = path.stat().st_size
     h.update(f"{size}\n".encode())
@@ -55,6 +58,14 @@ def encode_jpeg(image: Image.Image, quality: int) -> bytes:
     return buf.getvalue()
 
 
+def encode_frame(image: Image.Image, spec: FrameSpec) -> bytes:
+    if spec.image_format == "png":
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=1)  # lossless; level changes size only
+        return buf.getvalue()
+    return encode_jpeg(image, spec.jpeg_quality)
+
+
 class FramePreparer:
     """Prepares clips for models; safe to call from several threads at once."""
 
@@ -68,23 +79,39 @@ class FramePreparer:
         self._locks_guard = threading.Lock()
 
     def prepare_pair(self, sample: Sample) -> tuple[Clip, Clip]:
-        cap = self.spec.max_frames // 2
+        cap = self.spec.per_video_cap
         a, b = (self.prepare(v, sample.domain, cap) for v in sample.videos)
+        total, limit = len(a) + len(b), self.spec.max_frames
+        if self.spec.over_cap == "refuse" and limit is not None and total > limit:
+            raise InputError(
+                f"{sample.sample_key}: {len(a)} + {len(b)} frames at "
+                f"{self.spec.target_fps(sample.domain):g} fps exceed the pair cap of {limit}; "
+                "the reference code stops here too (use --protocol fast to thin each video, "
+                "or --max-frames)")
         return a, b
 
-    def prepare(self, ref: VideoRef, domain: str, max_frames: int) -> Clip:
+    def prepare(self, ref: VideoRef, domain: str, max_frames: int | None) -> Clip:
         """The clip of one video at the domain's rate, at most max_frames frames."""
         return self._prepare(ref, self.spec.target_fps(domain), max_frames, domain)
 
     def resolve(self, ref: VideoRef) -> Path:
         return ref.resolve(self.video_root)
 
-    def _prepare(self, ref: VideoRef, fps: float, max_frames: int, domain: str | None) -> Clip:
+    def _prepare(self, ref: VideoRef, fps: float, max_frames: int | None,
+                 domain: str | None) -> Clip:
         path = self.resolve(ref)
         if not path.exists():
             source = VIDEO_SOURCES.get(domain or "")
             hint = f" (the {domain} videos come from {source})" if source else ""
             raise InputError(f"video not found: {path}{hint}")
+        if self.video_root is not None and path.is_dir():
+            try:
+                escape = linked_outside(path, self.video_root)
+            except OSError as exc:
+                raise InputError(f"{path}: unreadable folder ({exc})") from None
+            if escape:
+                raise InputError(f"{ref.where}: {path}: {escape}; a video must lie inside "
+                                 "the data folder or --video-root")
         key = self._key(path, ref, fps, max_frames)
         with self._lock(key):
             clip = self._load(key, path)
@@ -93,7 +120,7 @@ class FramePreparer:
                 self._store(clip)
         return clip
 
-    def _key(self, path: Path, ref: VideoRef, fps: float, max_frames: int) -> str:
+    def _key(self, path: Path, ref: VideoRef, fps: float, max_frames: int | None) -> str:
         try:
             content = content_fingerprint(path)
         except OSError as exc:
@@ -107,6 +134,7 @@ class FramePreparer:
             "max_frames": max_frames,
             "long_side": self.spec.long_side,
             "jpeg_quality": self.spec.jpeg_quality,
+            "format": self.spec.image_format,
         }
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
@@ -115,21 +143,22 @@ class FramePreparer:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def _build(self, path: Path, ref: VideoRef, fps: float, max_frames: int, key: str) -> Clip:
+    def _build(self, path: Path, ref: VideoRef, fps: float, max_frames: int | None,
+               key: str) -> Clip:
         video = open_video(path)
         try:
             sel = select_frames(ref, video.n_frames, fps, max_frames)
-            jpegs = {
-                i: encode_jpeg(image, self.spec.jpeg_quality)
+            encoded = {
+                i: encode_frame(image, self.spec)
                 for i, image in video.read(sel.indices, self.spec.long_side)
             }
         finally:
             video.close()
         # A frame count taken from metadata can overshoot the real end: keep what was decoded.
         frames = [
-            Frame(i, t, jpegs[i], hashlib.sha256(jpegs[i]).hexdigest())
+            Frame(i, t, encoded[i], hashlib.sha256(encoded[i]).hexdigest())
             for i, t in zip(sel.indices, sel.times_s, strict=True)
-            if i in jpegs
+            if i in encoded
         ]
         if not frames:
             raise InputError(f"{path}: no frames could be decoded from the video")
@@ -145,10 +174,10 @@ class FramePreparer:
             manifest = json.loads((entry / "manifest.json").read_text())
             frames = []
             for f in manifest["frames"]:
-                jpeg = (entry / f["file"]).read_bytes()
-                if hashlib.sha256(jpeg).hexdigest() != f["sha256"]:
+                image = (entry / f["file"]).read_bytes()
+                if hashlib.sha256(image).hexdigest() != f["sha256"]:
                     raise ValueError("corrupt frame")
-                frames.append(Frame(f["index"], f["time_s"], jpeg, f["sha256"]))
+                frames.append(Frame(f["index"], f["time_s"], image, f["sha256"]))
         except (OSError, ValueError, KeyError, TypeError):
             shutil.rmtree(entry, ignore_errors=True)  # damaged entry: rebuild it
             return None
@@ -162,8 +191,8 @@ class FramePreparer:
         try:
             entries: list[dict[str, Any]] = []
             for f in clip.frames:
-                name = f"{f.index:06d}.jpg"
-                (tmp / name).write_bytes(f.jpeg)
+                name = f"{f.index:06d}.{'png' if f.mime == 'image/png' else 'jpg'}"
+                (tmp / name).write_bytes(f.image)
                 entries.append(
                     {"index": f.index, "time_s": f.time_s, "file": name, "sha256": f.sha256}
                 )
@@ -208,5 +237,5 @@ def prepare_single(
     if not path.exists():
         raise InputError(f"video not found: {path}")
     ref = VideoRef(str(path.resolve()), video_fps(path) or folder_fps, (None, None, None))
-    cap = max_frames if max_frames is not None else spec.max_frames // 2
+    cap = max_frames if max_frames is not None else spec.per_video_cap
     return FramePreparer(spec, cache_dir)._prepare(ref, float(fps), cap, None)

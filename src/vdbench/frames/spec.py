@@ -4,32 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
-from ..data.schema import VideoRef
-from ..data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
-from ..errors import InputError
+from vdbench.core.errors import InputError
+from vdbench.data.schema import VideoRef
+from vdbench.data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
 
 
 @dataclass(frozen=True)
 class FrameSpec:
     fps: float | None = None  # None: the paper's rate for each domain (PAPER_FPS)
     fps_by_domain: dict[str, float] = field(default_factory=dict, hash=False)  # wins over fps
-    max_frames: int = PAPER_MAX_FRAMES  # for both videos of a pair together
-    long_side: int = 512  # frames are shrunk so their longer side is at most this; never enlarged
+    max_frames: int | None = PAPER_MAX_FRAMES  # both videos of a pair together; None: no cap
+    # Over the cap: "thin_each" thins each video evenly to half of it; "refuse" fails the pair
+    # (the reference code raises rather than thinning).
+    over_cap: Literal["thin_each", "refuse"] = "thin_each"
+    long_side: int | None = 512  # shrink so the longer side is at most this; None: as decoded
     jpeg_quality: int = 85
+    image_format: Literal["jpeg", "png"] = "jpeg"  # png: lossless, as the reference sends
 
     def __post_init__(self) -> None:
         rates = {f"fps_by_domain[{d!r}]": v for d, v in self.fps_by_domain.items()}
         for name, value in {"fps": self.fps, **rates}.items():
             if value is not None and not value > 0:
                 raise InputError(f"frame spec: {name} must be positive, got {value!r}")
-        if self.max_frames < 2:
+        if self.max_frames is not None and self.max_frames < 2:
             raise InputError(f"frame spec: max_frames must be at least 2, got {self.max_frames}")
-        if self.long_side < 16:
+        if self.long_side is not None and self.long_side < 16:
             raise InputError(f"frame spec: long_side must be at least 16, got {self.long_side}")
         if not 1 <= self.jpeg_quality <= 95:
             raise InputError(f"frame spec: jpeg_quality must be in 1..95, got {self.jpeg_quality}")
+
+    @property
+    def per_video_cap(self) -> int | None:
+        """What one video may keep before the pair is checked: half the cap when thinning,
+        everything when the pair is refused over the cap (or there is no cap)."""
+        if self.max_frames is None or self.over_cap == "refuse":
+            return None
+        return self.max_frames // 2
 
     def target_fps(self, domain: str) -> float:
         if domain in self.fps_by_domain:
@@ -50,9 +62,10 @@ class FrameSpec:
             "fps_by_domain": dict(sorted(self.fps_by_domain.items())),
             "target_fps": {d: self.target_fps(d) for d in DOMAINS},
             "max_frames": self.max_frames,
+            "over_cap": self.over_cap,
             "long_side": self.long_side,
             "jpeg_quality": self.jpeg_quality,
-            "format": "jpeg",
+            "format": self.image_format,
         }
 
 
@@ -74,9 +87,11 @@ def even_pick(items: Sequence[T], k: int) -> list[T]:
     return [items[(2 * i + 1) * n // (2 * k)] for i in range(k)]
 
 
-def select_frames(ref: VideoRef, n_available: int, target_fps: float, max_frames: int) -> Selection:
-    """Which frames of `ref` to keep: the paper's integer step, then an even thinning to the cap."""
-    if target_fps <= 0 or max_frames < 1:
+def select_frames(ref: VideoRef, n_available: int, target_fps: float,
+                  max_frames: int | None) -> Selection:
+    """Which frames of `ref` to keep: the paper's integer step, then an even thinning to the cap
+    (None: no cap)."""
+    if target_fps <= 0 or (max_frames is not None and max_frames < 1):
         raise ValueError(f"target_fps and max_frames must be positive ({target_fps}, {max_frames})")
     clip = range(n_available)[ref.trim]
     if len(clip) == 0:
@@ -87,10 +102,10 @@ def select_frames(ref: VideoRef, n_available: int, target_fps: float, max_frames
     clip_fps = ref.fps_original / clip.step
     # The paper's rule, int(fps / target); the epsilon keeps e.g. 0.3 / 0.1 from flooring to 2.
     step = max(1, int(clip_fps / target_fps + 1e-9))
-    candidates = clip[::step]
+    candidates: Sequence[int] = clip[::step]
     fps = clip_fps / step
     n = len(candidates)
-    if n > max_frames:
+    if max_frames is not None and n > max_frames:
         candidates = even_pick(candidates, max_frames)
         fps *= max_frames / n
     start = clip[0]

@@ -1,4 +1,4 @@
-"""What a model is shown: sampled, resized, JPEG-encoded frames of one video."""
+"""What a model is shown: sampled, resized, encoded (JPEG or PNG) frames of one video."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from dataclasses import dataclass
 class Frame:
     index: int  # frame index in the original video file / image folder
     time_s: float  # seconds from the start of the trimmed clip
-    jpeg: bytes
-    sha256: str  # hex digest of `jpeg`
+    image: bytes  # JPEG or PNG, as the protocol says
+    sha256: str  # hex digest of `image`
+
+    @property
+    def mime(self) -> str:
+        return "image/png" if self.image[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
 
 
 @dataclass(frozen=True)

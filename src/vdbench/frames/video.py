@@ -8,6 +8,7 @@ for every frame (a decoder flush each time) is several times slower than decodin
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -15,13 +16,17 @@ from typing import Any
 
 from PIL import Image
 
-from ..errors import InputError, require
+from vdbench.core.errors import InputError, require
+from vdbench.data.schema import outside
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
 
-def bounded_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """(width, height) scaled so the longer side is at most long_side; never enlarged."""
+def bounded_size(width: int, height: int, long_side: int | None) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is at most long_side (None: unchanged);
+    never enlarged."""
+    if long_side is None:
+        return width, height
     scale = min(1.0, long_side / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
@@ -35,6 +40,17 @@ def list_images(folder: Path) -> list[Path]:
     )
 
 
+def linked_outside(folder: Path, root: Path) -> str | None:
+    """The first image of `folder` that is a symlink leading outside `root`, as a message."""
+    with os.scandir(folder) as entries:
+        for e in entries:
+            if e.is_symlink() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES:
+                problem = outside(Path(e.path), root)
+                if problem:
+                    return f"image {e.name} {problem}"
+    return None
+
+
 class ImageFolder:
     def __init__(self, path: Path):
         self.path = path
@@ -45,7 +61,8 @@ class ImageFolder:
         self.n_frames = len(self.files)
         self.fps: float | None = None  # a folder does not know its rate
 
-    def read(self, indices: Sequence[int], long_side: int) -> Iterator[tuple[int, Image.Image]]:
+    def read(self, indices: Sequence[int],
+             long_side: int | None) -> Iterator[tuple[int, Image.Image]]:
         for i in indices:
             if not 0 <= i < self.n_frames:
                 continue
@@ -61,6 +78,21 @@ class ImageFolder:
 
     def close(self) -> None:
         pass
+
+
+_QUARTER_TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+                  270: Image.Transpose.ROTATE_270}
+
+
+def upright(image: Image.Image, rotation: float) -> Image.Image:
+    """The frame as a player shows it: `rotation` is the display matrix's counter-clockwise
+    angle in degrees (PyAV's VideoFrame.rotation; a phone's `rotate=90` tag reads -90)."""
+    angle = round(rotation) % 360
+    if angle == 0:
+        return image
+    if angle in _QUARTER_TURNS:
+        return image.transpose(_QUARTER_TURNS[angle])  # exact, no resampling
+    return image.rotate(angle, Image.Resampling.BICUBIC, expand=True)
 
 
 class VideoFile:
@@ -111,14 +143,15 @@ class VideoFile:
         entries = getattr(self._stream, "index_entries", None) or ()
         return sorted(e.timestamp for e in entries if e.is_keyframe)
 
-    def read(self, indices: Sequence[int], long_side: int) -> Iterator[tuple[int, Image.Image]]:
+    def read(self, indices: Sequence[int],
+             long_side: int | None) -> Iterator[tuple[int, Image.Image]]:
         try:
             for i, frame in self._decode(sorted(set(indices))):
                 size = bounded_size(frame.width, frame.height, long_side)
                 small = frame.reformat(
                     width=size[0], height=size[1], format="rgb24", interpolation="AREA"
                 )
-                yield i, small.to_image()
+                yield i, upright(small.to_image(), getattr(frame, "rotation", 0))
         except self._errors as exc:
             raise InputError(f"{self.path}: unreadable video ({exc})") from None
 

@@ -1,93 +1,30 @@
-"""Rebuild the leaderboard from every record: rows grouped into tables that never mix modes,
-datasets, dataset revisions or judges; the paper's numbers in tables of their own.
-
-Outputs hold no timestamps and no absolute paths, and are written with sorted keys, so the
-same records always give byte-identical files."""
+"""Rebuild the leaderboard from every record: rows grouped into tables, the newest run of
+each configuration kept (a configuration: the model and its options, protocol, seed, data,
+selection and judge), rows labelled by what tells them apart, complete rows ranked; the
+paper's numbers in tables of their own."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import statistics
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..io import write_bytes_atomic, write_text_atomic
-from .records import HEADLINE, Row, read_records
-from .reported import PAPER, paper_rows
-
-MODES = ("closed", "open")
-SIGNIFICANCE = 0.05
-
-
-@dataclass
-class Table:
-    mode: str
-    reported: bool  # the paper's published numbers
-    dataset: str
-    revision: str
-    judge: str | None
-    rows: list[Row] = field(default_factory=list)
-
-    @property
-    def metric(self) -> str:
-        return HEADLINE[self.mode]
-
-    @property
-    def title(self) -> str:
-        if self.reported:
-            return f"Reported in the paper ({PAPER}), not reproduced by vdbench"
-        return f"{self.dataset} @ {self.revision}" + (f", judge {self.judge}" if self.judge else "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
-                "dataset": self.dataset, "revision": self.revision, "judge": self.judge,
-                "title": self.title, "rows": [r.to_json() for r in self.rows]}
-
-
-@dataclass
-class Leaderboard:
-    tables: list[Table]
-    superseded: list[str]  # older runs of a configuration whose newest run is shown
-    skipped: list[dict[str, str]]  # records that could not be read, with the reason
-    n_records: dict[str, int]
-
-    @property
-    def notes(self) -> list[str]:
-        notes = [
-            ("Average: the unweighted mean of easy, medium and hard, as in the paper; given only "
-             "for rows with all three splits. Its 95% interval combines the per-split bootstrap "
-             "intervals (normal approximation; the splits are disjoint sets of pairs)."),
-            ("Intervals: 95% bootstrap over pairs. p vs chance: exact two-sided binomial test "
-             f"against 50% over all scored differences; values marked \u2020 are not significantly "
-             f"different from chance (p \u2265 {SIGNIFICANCE})."),
-            ("Rank: within one table only, for rows reproduced by vdbench on all three splits of "
-             "the whole benchmark. Tables differ in mode, dataset, dataset revision or judge and "
-             "are never ranked against each other."),
-            "Rows reported in the paper are copied from it and were not reproduced by vdbench.",
-            ("Coverage: the share of scored differences that got a valid prediction; missing "
-             "ones count as wrong."),
-        ]
-        if self.superseded:
-            notes.append(f"{len(self.superseded)} older run(s) of a configuration that was run "
-                         "again are not shown: the newest run of each configuration is kept.")
-        if self.skipped:
-            notes.append(f"{len(self.skipped)} record(s) could not be read and are left out "
-                         "(listed in leaderboard.json).")
-        return notes
-
-    def to_json(self) -> dict[str, Any]:
-        return {"generated_by": f"vdbench {__version__}", "records": self.n_records,
-                "notes": self.notes, "tables": [t.to_json() for t in self.tables],
-                "superseded": self.superseded, "skipped": self.skipped}
+from vdbench.leaderboard.records import Row, read_records
+from vdbench.leaderboard.reported import paper_rows
+from vdbench.leaderboard.table import MODES, Leaderboard, Table
 
 
 def build(submissions_dir: Path | None, runs_dir: Path | None) -> Leaderboard:
     records, skipped = read_records(submissions_dir, runs_dir)
-    kept, superseded = _newest_runs(records)
+    # An incomplete record is listed apart: never ranked, never superseding a complete one.
+    incomplete = sorted(r.id for r in records if r.failed)
+    kept, superseded = _newest_runs([r for r in records if not r.failed])
+    label_rows(kept)
+    seed_spreads(kept)
     n_records = {"submissions": sum(r.source == "submission" for r in kept),
                  "runs": sum(r.source == "run" for r in kept)}
-    return Leaderboard(_tables(kept + paper_rows()), superseded, skipped, n_records)
+    return Leaderboard(_tables(kept + paper_rows()), superseded, skipped, n_records, incomplete)
 
 
 def _newest_runs(rows: list[Row]) -> tuple[list[Row], list[str]]:
@@ -101,6 +38,91 @@ def _newest_runs(rows: list[Row]) -> tuple[list[Row], list[str]]:
     keep = {id(r) for r in newest.values()}
     kept = [r for r in rows if r.source != "run" or id(r) in keep]
     return kept, sorted(r.id for r in rows if r.source == "run" and id(r) not in keep)
+
+
+def label_rows(rows: list[Row]) -> None:
+    """Each row's label: its method and, where rows of the same method (and source) differ in
+    their options, protocol or seed, this row's values of those: "viddiff (localizer=random)",
+    "random (seed 1)". Rows of one method that agree on all of them keep the bare name."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.source, r.method), []).append(r)
+    for group in groups.values():
+        keys = sorted({k for r in group for k in r.options})
+        protocols = len({r.protocol for r in group}) > 1
+        differing = [k for k in keys if _differs(group, k) and not (
+            protocols and k.startswith(FRAME_KEYS) and _follows_protocol(group, k))]
+        seeds = len({r.seed for r in group}) > 1
+        for r in group:
+            parts = [f"{k}={option_text(r.options.get(k, _UNRECORDED))}" for k in differing]
+            if protocols:
+                parts.append(f"protocol={r.protocol or 'none'}")
+            if seeds and r.seed is not None:
+                parts.append(f"seed {r.seed}")
+            r.label = f"{r.method} ({', '.join(parts)})" if parts else r.method
+
+
+_UNRECORDED = object()  # an option one record has and another (older) one does not
+FRAME_KEYS = "frames."  # the frame sampling: the protocol's, unless a run overrode it
+
+
+def _differs(rows: list[Row], key: str) -> bool:
+    return len({_canon(r.options.get(key, _UNRECORDED)) for r in rows}) > 1
+
+
+def _follows_protocol(rows: list[Row], key: str) -> bool:
+    """The key's value is the same for every row of each protocol: the label's protocol says
+    it (the whole frame sampling stays in the row's options and tooltip)."""
+    by_protocol: dict[str | None, list[Row]] = {}
+    for r in rows:
+        by_protocol.setdefault(r.protocol, []).append(r)
+    return not any(_differs(rs, key) for rs in by_protocol.values())
+
+
+def _canon(value: Any) -> str:
+    if value is _UNRECORDED:
+        return "\0unrecorded"
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def option_text(value: Any) -> str:
+    """An option's value, short enough for a label: long strings (hashes, paths) keep their
+    head and tail."""
+    if value is _UNRECORDED:
+        return "unrecorded"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True,
+                                                           separators=(",", ":"))
+    return text if len(text) <= 24 else f"{text[:10]}\u2026{text[-10:]}"
+
+
+def seed_spreads(rows: list[Row]) -> None:
+    """Rows that differ only in their seed stay separate rows, each labelled with its seed;
+    each also gets the mean and standard deviation over those seeds of the average of the
+    splits (of the pooled value when a row lacks a split)."""
+    families: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.seed is not None:
+            families.setdefault(r.family, []).append(r)
+    for group in families.values():
+        if len({r.seed for r in group}) < 2:
+            continue
+        metric = "average" if all(r.average is not None for r in group) else "overall"
+        cells = [r.average if metric == "average" else r.overall for r in group]
+        values = [c.value for c in cells if c is not None]
+        if len(values) != len(group):
+            continue
+        spread = {"seeds": sorted(r.seed for r in group if r.seed is not None),
+                  "metric": metric, "mean": round(statistics.fmean(values), 6),
+                  "sd": round(statistics.stdev(values), 6),
+                  "min": round(min(values), 6), "max": round(max(values), 6)}
+        for r in group:
+            r.seed_spread = spread
 
 
 def _tables(rows: list[Row]) -> list[Table]:
@@ -121,7 +143,7 @@ def _rank(table: Table) -> None:
         cell = r.average or r.overall or max(r.splits.values(), key=lambda c: c.value)
         return cell.value
 
-    table.rows.sort(key=lambda r: (not r.complete, -headline(r), r.method, r.id))
+    table.rows.sort(key=lambda r: (not r.complete, -headline(r), r.label, r.id))
     if table.reported:
         return
     previous, rank = None, 0
@@ -130,26 +152,3 @@ def _rank(table: Table) -> None:
         if r.average.value != previous:
             rank = i + 1  # ties share a rank: 1, 2, 2, 4
         r.rank, previous = rank, r.average.value
-
-
-def write(board: Leaderboard, out: Path) -> dict[str, Path]:
-    """leaderboard.json, leaderboard.md, index.html and (with matplotlib) plot.png."""
-    from .plot import render_plot
-    from .render_html import render_html
-    from .render_md import render_md
-
-    out.mkdir(parents=True, exist_ok=True)
-    png = render_plot(board)
-    paths = {name: out / name for name in ("leaderboard.json", "leaderboard.md", "index.html")}
-    write_text_atomic(paths["leaderboard.json"],
-                      json.dumps(board.to_json(), indent=2, sort_keys=True, ensure_ascii=False)
-                      + "\n")
-    write_text_atomic(paths["leaderboard.md"], render_md(board, png is not None))
-    write_text_atomic(paths["index.html"], render_html(board, png))
-    plot = out / "plot.png"
-    if png is not None:
-        write_bytes_atomic(plot, png)
-        paths["plot.png"] = plot
-    else:
-        plot.unlink(missing_ok=True)  # a stale plot would contradict the tables
-    return paths

@@ -8,15 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
-from ..data.splits import SPLITS
+from vdbench.core.errors import InputError
+from vdbench.core.results import Results
+from vdbench.data.splits import SPLITS
 
-HEADLINE = {"closed": "accuracy", "open": "recall"}
 OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
 Z95 = 1.959963984540054
 # Recorded provenance kept on a row; anything else (paths, scratch folders) stays out.
 PROVENANCE_KEYS = ("vdbench_version", "revision", "selection", "seed", "frame_sampling",
                    "model", "prompt_hash", "skipped_missing_videos", "created")
 SUBSET_KEYS = ("domain", "action", "per_action", "limit")
+# What provenance.model records about a run rather than about the configuration (calls, costs,
+# cache hits per stage): never part of a row's identity.
+RUN_STATS = ("stages",)
+# The frame settings a run chose; target_fps is derived from fps and fps_by_domain.
+DERIVED_FRAME_KEYS = ("target_fps",)
+VIEW_PAGE = ("view", "index.html")  # written into a run folder by `vdbench view RUN`
 Source = Literal["submission", "run", "paper"]
 
 
@@ -54,9 +61,24 @@ class Row:
     errors: dict[str, float] = field(default_factory=dict)  # open mode: err_nomatch, ...
     subset: str | None = None  # why the record is not the whole of its splits
     info: dict[str, str] = field(default_factory=dict)  # submission metadata
+    judge_quality: dict[str, Any] | None = None  # the judge's figures on the gold test part
     provenance: dict[str, Any] = field(default_factory=dict)
-    config: str = ""  # same config = reruns of one another; the newest run is kept
+    # One configuration: the model and its options, protocol, seed, dataset, revision, judge,
+    # selection. Same config = reruns of one another, and the newest run is kept.
+    config: str = ""
+    family: str = ""  # the config without the seed: rows that differ only in their seed
+    options: dict[str, Any] = field(default_factory=dict)  # the model's settings, flattened
+    seed: int | None = None  # the seed the model ran with (None: no model ran, e.g. a file)
+    protocol: str | None = None  # provenance.protocol.name
+    label: str = ""  # the method and what tells it apart from rows of the same method
+    seed_spread: dict[str, Any] | None = None  # mean and sd over the seeds of its family
+    view_file: Path | None = field(default=None, repr=False, compare=False)  # RUN/view/...
+    viewer: str = ""  # link to view_file, relative to the leaderboard's folder (publish.py)
     rank: int | None = None
+    failed: bool = False  # the record says complete: false (samples failed)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.method
 
     @property
     def created(self) -> str:
@@ -74,7 +96,9 @@ class Row:
             "average": self.average.to_json() if self.average else None,
             "overall": self.overall.to_json() if self.overall else None,
             "coverage": self.coverage, "errors": self.errors, "subset": self.subset,
-            "info": self.info, "provenance": self.provenance,
+            "info": self.info, "provenance": self.provenance, "label": self.label,
+            "options": self.options, "seed": self.seed, "protocol": self.protocol,
+            "seed_spread": self.seed_spread, "viewer": self.viewer or None,
         }
 
 
@@ -87,8 +111,9 @@ def split_average(splits: dict[str, Cell]) -> Cell | None:
     cells = [splits[s] for s in SPLITS]
     value = sum(c.value for c in cells) / 3
     ci = None
-    if all(c.ci95 for c in cells):
-        se = math.sqrt(sum(((c.ci95[1] - c.ci95[0]) / (2 * Z95)) ** 2 for c in cells)) / 3
+    intervals = [c.ci95 for c in cells if c.ci95 is not None]
+    if len(intervals) == len(cells):
+        se = math.sqrt(sum(((hi - lo) / (2 * Z95)) ** 2 for lo, hi in intervals)) / 3
         ci = (max(0.0, value - Z95 * se), min(1.0, value + Z95 * se))
     return Cell(value, ci)
 
@@ -114,7 +139,11 @@ def read_records(
 def _read_folder(folder: Path, rid: str, source: Source) -> Row:
     results = _load(folder / "results.json")
     metadata = _load(folder / "metadata.json") if source == "submission" else {}
-    return row_from_results(results, rid, source, metadata)
+    row = row_from_results(results, rid, source, metadata)
+    view = folder.joinpath(*VIEW_PAGE)
+    if source == "run" and view.is_file():
+        row.view_file = view
+    return row
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -130,44 +159,93 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def row_from_results(
-    results: dict[str, Any], rid: str, source: Source, metadata: dict[str, Any] | None = None
+    value: Any, rid: str, source: Source, metadata: dict[str, Any] | None = None
 ) -> Row:
-    mode = results.get("mode")
-    if mode not in HEADLINE:
-        raise RecordError(f"results.json: mode {mode!r} is not closed or open")
-    metric = HEADLINE[mode]
     try:
-        prov = results.get("provenance") or {}
-        by_split = results.get("by_split") or {}
-        splits = {s: _cell(by_split[s], metric) for s in SPLITS
-                  if isinstance(by_split.get(s), dict) and by_split[s].get(metric) is not None}
-        metrics = results.get("metrics") or {}
+        results = value if isinstance(value, Results) else Results.from_json(value)
+    except InputError as exc:
+        raise RecordError(str(exc)) from None
+    metric = results.headline_metric
+    try:
+        prov = results.provenance
+        splits = {s: _cell(block, metric) for s in SPLITS
+                  if isinstance(block := results.by_split.get(s), dict)
+                  and block.get(metric) is not None}
+        metrics = results.metrics
         overall = None
         if metrics.get(metric) is not None:
-            overall = _cell({**metrics, "ci95": metrics.get("ci95", results.get("ci95")),
-                             "n_scored": results.get("n_scored")}, metric)
+            overall = _cell({**metrics, "ci95": metrics.get("ci95", results.ci95),
+                             "n_scored": results.n_scored}, metric)
         dataset, revision = _dataset(prov.get("dataset")), str(prov["revision"])
-        judge = judge_label(results.get("judge"))
-        errors = {k: float(metrics[k]) for k in OPEN_ERRORS if metrics.get(k) is not None}
-        coverage = float(results["coverage"]) if results.get("coverage") is not None else None
+        judge = judge_label(results.judge)
+        judge_quality = (results.judge or {}).get("measured")
+        errors = {k: float(v) for k in OPEN_ERRORS
+                  if isinstance(v := metrics.get(k), (int, float))}
+        coverage = float(results.coverage)
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordError(
             f"results.json: not a vdbench result ({type(exc).__name__}: {exc})") from None
     if not splits:
         raise RecordError(f"results.json: no per-split {metric}")
-    method = str((metadata or {}).get("method") or _scrub(str(results.get("model", "?"))))
-    selection = prov.get("selection") or {"split": results.get("split")}
+    method = str((metadata or {}).get("method") or _scrub(results.model))
+    selection = prov.get("selection") or {"split": results.split}
     provenance = {k: _scrub(prov[k]) for k in PROVENANCE_KEYS if k in prov}
     provenance["dataset"] = dataset
+    options = config_options(provenance)
+    seed = _seed(prov) if "model" in prov else None  # a scored file ran no model
+    protocol = protocol_name(prov.get("protocol"))
+    family = [method, results.mode, dataset, revision, judge, selection, protocol, options]
     return Row(
-        id=rid, source=source, method=method, mode=mode, dataset=dataset, revision=revision,
-        judge=judge, splits=splits, average=split_average(splits), overall=overall,
-        coverage=coverage, errors=errors, subset=_subset(selection, prov),
+        id=rid, source=source, method=method, mode=results.mode, dataset=dataset,
+        revision=revision, judge=judge, judge_quality=judge_quality, splits=splits,
+        average=split_average(splits),
+        overall=overall, coverage=coverage, errors=errors, subset=_subset(selection, prov),
         info={k: str(v) for k, v in sorted((metadata or {}).items())
               if k not in ("method", "mode") and v is not None},
         provenance=provenance,
-        config=json.dumps([method, mode, dataset, revision, judge, selection], sort_keys=True),
+        config=json.dumps([*family, seed], sort_keys=True, default=str),
+        family=json.dumps(family, sort_keys=True, default=str),
+        options=options, seed=seed, protocol=protocol,
+        failed=not results.complete,
     )
+
+
+def config_options(provenance: dict[str, Any]) -> dict[str, Any]:
+    """The settings a run was made with, flattened to dotted keys: provenance.model without
+    its name, seed and run statistics (the VidDiff method's `config` block unprefixed, so
+    `localizer`, not `config.localizer`), and the frame sampling as `frames.*`."""
+    options: dict[str, Any] = {}
+    model = provenance.get("model")
+    if isinstance(model, dict):
+        for key, value in model.items():
+            if key not in ("name", "seed") and key not in RUN_STATS:
+                nested = key == "config" and isinstance(value, dict) and value
+                _flatten(options, "" if nested else f"{key}.", value)
+    frames = provenance.get("frame_sampling")
+    if isinstance(frames, dict):
+        _flatten(options, "frames.", {k: v for k, v in frames.items()
+                                      if k not in DERIVED_FRAME_KEYS})
+    return dict(sorted(options.items()))
+
+
+def _flatten(into: dict[str, Any], prefix: str, value: Any) -> None:
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            _flatten(into, f"{prefix}{key}.", item)
+    else:
+        into[prefix.rstrip(".")] = value
+
+
+def _seed(prov: dict[str, Any]) -> int | None:
+    seed = prov.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def protocol_name(protocol: Any) -> str | None:
+    """provenance.protocol's name; records written before protocols were recorded have none."""
+    if isinstance(protocol, dict):
+        protocol = protocol.get("name")
+    return str(protocol) if isinstance(protocol, (str, int, float)) and protocol != "" else None
 
 
 def _cell(block: dict[str, Any], metric: str) -> Cell:
@@ -186,7 +264,8 @@ def judge_label(judge: Any) -> str | None:
         return str(judge)
     if isinstance(judge, dict):  # a judge's identity(): its name first, then the settings
         name = judge.get("name")
-        rest = ", ".join(f"{k}={judge_label(v)}" for k, v in sorted(judge.items()) if k != "name")
+        rest = ", ".join(f"{k}={judge_label(v)}" for k, v in sorted(judge.items())
+                         if k not in ("name", "measured"))
         return f"{name} ({rest})" if name and rest else str(name or rest)
     return json.dumps(judge, sort_keys=True)
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from .build import MODES, Leaderboard, Table
-from .plot import PER_TABLE
-from .records import Row
-from .render_md import MODE_TITLES
-from .reported import PAPER
-from .view import Column, Shown, columns
+from vdbench.leaderboard.plot import CSS_DPI, PER_TABLE, WIDTH_IN
+from vdbench.leaderboard.records import Row
+from vdbench.leaderboard.render_md import MODE_TITLES
+from vdbench.leaderboard.reported import PAPER
+from vdbench.leaderboard.table import MODES, Leaderboard, Table
+from vdbench.leaderboard.view import Column, Shown, columns
+
+PLOT_CAPTION = (
+    "Average of the three splits with its 95% interval, for the best "
+    f"{PER_TABLE} rows of each table that have all three; hollow grey markers: reported in the "
+    "paper; dashed line: chance (closed mode). One panel per mode and dataset, each with an "
+    "axis fitted to its own rows: runs on the bundled mini benchmark are never drawn on an "
+    "axis with full-benchmark numbers such as the paper's.")
 
 CSS = """
 :root { --ink: #1d2330; --muted: #667085; --line: #e4e7ec; --accent: #2f5bd3;
@@ -25,10 +32,14 @@ h1 { font-size: 26px; margin: 0 0 4px; }
 h2 { font-size: 19px; margin: 36px 0 8px; padding-bottom: 4px;
      border-bottom: 2px solid var(--line); }
 .sub { color: var(--muted); margin: 0 0 16px; }
+.sub, .caveat, figcaption, ul.notes li { overflow-wrap: break-word; }
 nav a { color: var(--accent); margin-right: 16px; text-decoration: none; }
 figure { margin: 16px 0; background: #fff; border: 1px solid var(--line); border-radius: 8px;
-         padding: 8px; }
-figure img { max-width: 100%; display: block; margin: 0 auto; }
+         padding: 8px; overflow-x: auto; }
+.plots { display: flex; flex-wrap: wrap; justify-content: center; align-items: flex-start;
+         gap: 12px 24px; }
+.plots img { flex: 1 1 400px; width: 100%; min-width: 0; max-width: 580px; height: auto;
+             display: block; }
 figcaption, .empty, .caveat { color: var(--muted); font-size: 13px; }
 .caveat { background: #fff6e5; border: 1px solid #f5d49a; border-radius: 6px; padding: 8px 12px;
           color: #7a4b00; }
@@ -36,6 +47,7 @@ figcaption, .empty, .caveat { color: var(--muted); font-size: 13px; }
         border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 caption { text-align: left; padding: 10px 12px; font-weight: 600; }
+.wrap caption { position: sticky; left: 0; max-width: min(calc(100vw - 74px), 1222px); }
 caption .meta { display: block; font-weight: 400; color: var(--muted); font-size: 12px; }
 th, td { padding: 6px 10px; border-top: 1px solid var(--line); white-space: nowrap; }
 th { background: #f2f4f7; text-align: left; cursor: pointer; user-select: none; font-size: 13px;
@@ -56,6 +68,15 @@ tr.reported { background: var(--paper) !important; font-style: italic; }
 td a { color: var(--accent); text-decoration: none; }
 ul.notes li { margin: 4px 0; color: #344054; }
 code { background: #f2f4f7; padding: 1px 4px; border-radius: 4px; }
+@media (max-width: 640px) {
+  main { padding: 16px 12px 32px; }
+  .wrap caption { max-width: calc(100vw - 26px); }
+  h1 { font-size: 22px; }
+  figure { padding: 4px; margin: 12px 0; }
+  th, td { padding: 5px 8px; }
+  nav a { margin-right: 12px; }
+  ul.notes { padding-left: 20px; }
+}
 """
 
 JS = """
@@ -96,7 +117,8 @@ JS = """
 """
 
 
-def render_html(board: Leaderboard, png: bytes | None) -> str:
+def render_html(board: Leaderboard, plots: dict[str, bytes | None] | None) -> str:
+    """The page; plots: the plot's PNG for each mode, None without matplotlib."""
     n = board.n_records
     parts = [
         "<!doctype html>",
@@ -112,13 +134,14 @@ def render_html(board: Leaderboard, png: bytes | None) -> str:
         ('<nav><a href="#closed">Closed mode</a><a href="#open">Open mode</a>'
          '<a href="#notes">Notes</a></nav>'),
     ]
-    if png is not None:
-        parts.append(
-            '<figure><img alt="Average of easy, medium and hard with 95% intervals" '
+    if plots is not None:
+        images = "".join(
+            f'<img alt="{escape(MODE_TITLES[mode])}: average of easy, medium and hard with 95% '
+            f'intervals, one panel per dataset" width="{round(WIDTH_IN * CSS_DPI)}" '
             f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-            "<figcaption>Average of the three splits with its 95% interval, for the best "
-            f"{PER_TABLE} rows of each table that have all three; hollow grey markers: reported "
-            "in the paper.</figcaption></figure>")
+            for mode, png in plots.items() if png is not None)
+        parts.append(f'<figure><div class="plots">{images}</div>'
+                     f"<figcaption>{escape(PLOT_CAPTION)}</figcaption></figure>")
     else:
         parts.append('<p class="empty">Plot not drawn: matplotlib is not installed '
                      "(<code>pip install 'vdbench[plot]'</code>).</p>")
@@ -157,6 +180,7 @@ def _table(table: Table, anchor: str) -> str:
         meta = f"scored by vdbench on {table.dataset}, revision {table.revision}"
     meta += f"; judge: {table.judge}" if table.judge else ("; judge: none (closed mode)"
                                                            if table.mode == "closed" else "")
+    meta += f"; {table.judge_quality}" if table.judge_quality else ""
     head = "".join(_th(c) for c in cols)
     body = "\n".join(_tr(r, cols) for r in table.rows)
     cls = "board reported" if table.reported else "board"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .build import MODES, Leaderboard
-from .view import columns
+from vdbench.leaderboard.table import MODES, Leaderboard
+from vdbench.leaderboard.view import columns
 
 NOT_COMPARABLE = ("> These tables differ in dataset, dataset revision or judge: their rows are "
                   "not comparable across tables.")
@@ -25,7 +25,7 @@ def render_md(board: Leaderboard, with_plot: bool) -> str:
         "",
     ]
     if with_plot:
-        lines += ["![Averages with 95% intervals](plot.png)", ""]
+        lines += ["![Averages with 95% intervals, one panel per mode and dataset](plot.png)", ""]
     for mode in MODES:
         tables = [t for t in board.tables if t.mode == mode]
         lines += [f"## {MODE_TITLES[mode]}", ""]
@@ -36,6 +36,8 @@ def render_md(board: Leaderboard, with_plot: bool) -> str:
         for t in tables:
             cols = columns(t)
             lines += [f"### {_escape(t.title)}", ""]
+            if t.judge_quality:
+                lines += [f"_{_escape(t.judge_quality)}_", ""]
             lines.append("| " + " | ".join(c.title for c in cols) + " |")
             lines.append("|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|")
             for r in t.rows:

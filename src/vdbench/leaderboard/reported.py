@@ -1,10 +1,10 @@
-"""The paper's published numbers (VidDiffBench, ICLR 2025, arXiv 2503.07860; design.md), as
+"""The paper's published numbers (VidDiffBench, ICLR 2025, arXiv 2503.07860; docs/protocol.md), as
 leaderboard rows marked "reported in the paper": copied, not reproduced by vdbench."""
 
 from __future__ import annotations
 
-from ..data.splits import HUB_ID, SPLITS
-from .records import Cell, Row
+from vdbench.data.splits import HUB_ID, SPLITS
+from vdbench.leaderboard.records import Cell, Row
 
 PAPER = "arXiv 2503.07860, ICLR 2025"
 PAPER_REVISION = "as published"

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path, PurePath
+from urllib.parse import quote
 
-from ..data.splits import SPLITS
-from .build import SIGNIFICANCE, Table
-from .records import Cell, Row
+from vdbench.data.splits import SPLITS
+from vdbench.leaderboard.records import Cell, Row
+from vdbench.leaderboard.table import SIGNIFICANCE, Table
 
 DASH = "\u2014"
 NOT_SIGNIFICANT = "\u2020"
 SAFE_LINK = ("https://", "http://")  # a hand-edited record must not smuggle a javascript: link
+# A run's viewer page is linked relatively from the leaderboard's folder, only when the two
+# are close (runs/ and leaderboard/ side by side): a link that climbs further would spell out
+# the folders of the machine that built the page.
+MAX_UP = 2
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,55 @@ def record_text(row: Row) -> str:
     return "reported in the paper" if row.source == "paper" else f"{kind} {name}"
 
 
+def relative_link(target: Path, base: Path) -> str:
+    """target as a link relative to the folder base (each part URL-quoted, so no part reads as
+    a scheme), or "" when there is none: another drive, or more than MAX_UP levels up."""
+    try:
+        rel = PurePath(os.path.relpath(target.resolve(), base.resolve()))
+    except ValueError:  # another drive (Windows)
+        return ""
+    parts = rel.parts
+    ups = sum(p == ".." for p in parts)
+    if ups > MAX_UP or rel.is_absolute() or ".." in parts[ups:]:
+        return ""
+    return "/".join(p if p == ".." else quote(p, safe="") for p in parts)
+
+
+def safe_local_link(link: str) -> bool:
+    """A relative link that cannot be read as a scheme (javascript:) or another host."""
+    first = link.split("/", 1)[0]
+    return bool(link) and not link.startswith(("/", "\\")) and ":" not in first
+
+
+def seed_text(row: Row) -> str:
+    spread = row.seed_spread
+    if not spread:
+        return ""
+    pooled = ", pooled" if spread["metric"] == "overall" else ""
+    return (f"({len(spread['seeds'])} seeds{pooled}: mean {pct(spread['mean'])}, "
+            f"sd {100 * spread['sd']:.1f})")
+
+
 def _method(row: Row) -> Shown:
     authors = row.info.get("authors")
     tips = [f"{k}: {row.info[k]}" for k in ("model_snapshot", "notes", "source") if k in row.info]
+    tips += [f"{k}={v}" for k, v in row.options.items()]
+    tips += [f"{k}={v}" for k, v in (("protocol", row.protocol), ("seed", row.seed))
+             if v is not None]
+    if row.seed_spread:
+        tips.append("seeds " + ", ".join(str(s) for s in row.seed_spread["seeds"]))
     link = row.info.get("link", "")
-    return Shown(row.method.lower(), row.method, f"({authors})" if authors else "",
-                 " \u00b7 ".join(tips), link=link if link.startswith(SAFE_LINK) else "")
+    detail = " \u00b7 ".join(x for x in (f"({authors})" if authors else "", seed_text(row)) if x)
+    return Shown(row.label.lower(), row.label, detail, " \u00b7 ".join(tips),
+                 link=link if link.startswith(SAFE_LINK) else "")
+
+
+def _record(row: Row) -> Shown:
+    text = record_text(row)
+    if row.viewer and safe_local_link(row.viewer):
+        return Shown(text, text, tooltip="open this run's viewer page (vdbench view)",
+                     link=row.viewer)
+    return Shown(text, text)
 
 
 def _date(row: Row) -> str:
@@ -76,12 +126,15 @@ def _number(x: float | None, text: str) -> Shown:
     return Shown(None if x is None else round(x, 6), text)
 
 
+def _split_cell(split: str) -> Callable[[Row], Shown]:
+    return lambda r: metric_cell(r.splits.get(split))
+
+
 def columns(table: Table) -> list[Column]:
     """The table's columns, leaving out those no row of it has a value for."""
     cols = [Column("Rank", True, lambda r: _number(r.rank, str(r.rank or DASH))),
             Column("Method", False, _method)]
-    cols += [Column(s.capitalize(), True, lambda r, s=s: metric_cell(r.splits.get(s)))
-             for s in SPLITS]
+    cols += [Column(s.capitalize(), True, _split_cell(s)) for s in SPLITS]
     cols += [
         Column("Average", True, lambda r: metric_cell(r.average)),
         Column("All (pooled)", True, lambda r: metric_cell(r.overall)),
@@ -95,7 +148,7 @@ def columns(table: Table) -> list[Column]:
         Column("Coverage %", True, lambda r: _number(r.coverage, pct(r.coverage))),
         Column("Subset", False, lambda r: Shown(r.subset, r.subset or DASH)),
         Column("Date", False, lambda r: Shown(_date(r) or None, _date(r) or DASH)),
-        Column("Record", False, lambda r: Shown(record_text(r), record_text(r))),
+        Column("Record", False, _record),
     ]
     if table.reported:  # the paper gives the four numbers only
         return [c for c in cols if c.title in ("Method", "Easy", "Medium", "Hard", "Average")]

@@ -1,16 +1,2 @@
-from .base import (
-    DiffPrediction,
-    EvalItem,
-    Model,
-    ModelInfo,
-    ModelOptions,
-    SampleOutput,
-    get_model,
-    list_models,
-    register,
-)
-
-__all__ = [
-    "DiffPrediction", "EvalItem", "Model", "ModelInfo", "ModelOptions", "SampleOutput",
-    "get_model", "list_models", "register",
-]
+"""Models behind one interface (base.py): chat models over provider adapters, baselines and
+the VidDiff method. The catalog names them; nothing here registers itself."""

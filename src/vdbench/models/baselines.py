@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..data.schema import Sample
-from .base import DiffPrediction, EvalItem, Model, ModelOptions, SampleOutput, register
+from vdbench.core.options import parse_options
+from vdbench.core.types import DiffPrediction, Mode, SampleOutput
+from vdbench.data.schema import Sample
+from vdbench.llm.context import CallContext
+from vdbench.models.base import EvalItem, Model
 
 # Content-free statements for open mode: what a model that ignores the videos could say.
 GENERIC_DIFFERENCES = (
@@ -54,10 +60,10 @@ class ReplayModel(Model):
         self.name, self.path = f"replay:{path}", Path(path)
         self._preds: dict[str, dict[str, DiffPrediction]] | None = None
 
-    def bind(self, samples: list[Sample], mode: str) -> None:
-        from ..predictions import load_predictions
+    def bind(self, samples: list[Sample], mode: Mode) -> None:
+        from vdbench.data.predictions import load_predictions
 
-        self._preds = load_predictions(self.path, samples, mode).predictions  # type: ignore[arg-type]
+        self._preds = load_predictions(self.path, samples, mode).predictions
 
     async def predict(self, item: EvalItem) -> SampleOutput:
         assert self._preds is not None, "bind() first"
@@ -71,11 +77,16 @@ class ReplayModel(Model):
         return {"name": self.name, "file": str(self.path)}
 
 
-@register("random", "uniform random a/b per difference, seeded by --seed")
-def _random(_: str | None, options: ModelOptions) -> Model:
-    return RandomModel(options.seed)
+@dataclass(frozen=True)
+class NoOptions:
+    """Baselines take no --model-option."""
 
 
-@register("replay", "replays a prediction file (canonical or list format)", prefix=True)
-def _replay(path: str | None, options: ModelOptions) -> Model:
-    return ReplayModel(path or "")
+def random_model(name: str, ctx: CallContext, options: Mapping[str, Any]) -> Model:
+    parse_options(NoOptions, options, name)
+    return RandomModel(ctx.seed)
+
+
+def replay_model(name: str, ctx: CallContext, options: Mapping[str, Any]) -> Model:
+    parse_options(NoOptions, options, name)
+    return ReplayModel(name.removeprefix("replay:"))

@@ -1,4 +1,4 @@
-"""Closed-mode accuracy (design.md): mean(pred == gt) over gt in {a, b}; "c" and null are
+"""Closed-mode accuracy (docs/protocol.md): mean(pred == gt) over gt in {a, b}; "c" and null are
 never scored; a missing or invalid prediction counts as wrong."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..data.schema import Sample
-from ..data.splits import SPLITS
-from ..predictions import Predictions
-from .stats import binomial_test, bootstrap_ci
+from vdbench.data.predictions import Predictions
+from vdbench.data.schema import Sample
+from vdbench.data.splits import SPLITS
+from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
 
 @dataclass(frozen=True)

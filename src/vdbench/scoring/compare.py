@@ -8,19 +8,20 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from .stats import N_BOOTSTRAP, binomial_test, cluster_bootstrap
+from vdbench.core.errors import InputError
+from vdbench.core.results import Results, load_results
+from vdbench.scoring.stats import N_BOOTSTRAP, binomial_test, cluster_bootstrap
 
 
-def _load_run(path: Path) -> tuple[dict, dict[tuple[str, str], bool], Path]:
+def _load_run(path: Path) -> tuple[Results, dict[tuple[str, str], bool], Path]:
     run = path if path.is_dir() else path.parent
     results_path, rows_path = run / "results.json", run / "samples.jsonl"
     for p in (results_path, rows_path):
         if not p.exists():
             raise InputError(f"{p}: not found (give a run folder holding results.json and "
                              f"samples.jsonl)")
+    results = load_results(results_path)
     try:
-        results = json.loads(results_path.read_text())
         rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
         correct = {(r["sample_key"], r["gt_key"]): bool(r["correct"]) for r in rows}
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -28,15 +29,14 @@ def _load_run(path: Path) -> tuple[dict, dict[tuple[str, str], bool], Path]:
     return results, correct, run
 
 
-def _comparability(a: dict, b: dict) -> list[str]:
+def _comparability(a: Results, b: Results) -> list[str]:
     problems = []
-    if a.get("mode") != b.get("mode"):
-        problems.append(f"modes differ: {a.get('mode')} vs {b.get('mode')}")
-    rev_a = (a.get("provenance") or {}).get("revision")
-    rev_b = (b.get("provenance") or {}).get("revision")
+    if a.mode != b.mode:
+        problems.append(f"modes differ: {a.mode} vs {b.mode}")
+    rev_a, rev_b = a.provenance.get("revision"), b.provenance.get("revision")
     if rev_a != rev_b:
         problems.append(f"dataset revisions differ: {rev_a} vs {rev_b}")
-    if a.get("judge") != b.get("judge"):
+    if a.judge != b.judge:
         problems.append("scored by different judges")
     return problems
 
@@ -67,17 +67,19 @@ def compare_runs(path_a: Path, path_b: Path) -> dict[str, Any]:
                         f"{only_b} only in {run_b})")
     if problems:
         raise InputError(f"cannot compare {run_a} and {run_b}", problems=problems)
-    metric = "accuracy" if res_a["mode"] == "closed" else "recall"
+    metric = res_a.headline_metric
     delta, ci, p_boot = paired_bootstrap(rows_a, rows_b)
     out: dict[str, Any] = {
         "metric": metric, "n": len(rows_a),
-        "a": {"run": str(run_a), "model": res_a.get("model"), metric: res_a["metrics"][metric]},
-        "b": {"run": str(run_b), "model": res_b.get("model"), metric: res_b["metrics"][metric]},
+        "a": {"run": str(run_a), "model": res_a.model, metric: res_a.headline},
+        "b": {"run": str(run_b), "model": res_b.model, metric: res_b.headline},
         "difference": delta, "ci95": list(ci), "p_paired_bootstrap": p_boot,
     }
     if metric == "accuracy":
         only_a = sum(rows_a[k] and not rows_b[k] for k in rows_a)
         only_b = sum(rows_b[k] and not rows_a[k] for k in rows_a)
         out["mcnemar"] = {"a_right_b_wrong": only_a, "b_right_a_wrong": only_b,
-                          "p_exact": binomial_test(only_a, only_a + only_b)}
+                          # no discordant pair: no evidence of any difference
+                          "p_exact": binomial_test(only_a, only_a + only_b) if only_a + only_b
+                          else 1.0}
     return out

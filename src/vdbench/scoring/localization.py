@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..data.schema import Sample
-from ..predictions import Predictions
-from .closed import ScoredDifference
+from vdbench.data.predictions import Predictions
+from vdbench.data.schema import Sample
+from vdbench.scoring.closed import ScoredDifference
 
 DEFAULT_TOLERANCE_S = 0.5
 

@@ -1,4 +1,4 @@
-"""Open-mode scoring (design.md): a judge matches annotated differences to predicted ones,
+"""Open-mode scoring (docs/protocol.md): a judge matches annotated differences to predicted ones,
 matched pairs are checked for opposite wording (the prediction flips when opposite), and
 recall = matched and correct / number of a/b labels. The matching rules are enforced here,
 whatever the judge replied: keys must exist and each prediction is used at most once."""
@@ -6,13 +6,16 @@ whatever the judge replied: keys must exist and each prediction is used at most 
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..data.schema import Sample
-from ..predictions import Predictions
-from ..runtime import summarize
-from .closed import ScoredDifference, breakdowns, rate_block
-from .judge import Judge, MatchTask
+from vdbench.core.errors import RunFailure
+from vdbench.data.predictions import Predictions
+from vdbench.data.schema import Sample
+from vdbench.llm.errors import summarize
+from vdbench.scoring.closed import ScoredDifference, breakdowns, rate_block
+from vdbench.scoring.judge.base import Judge, MatchTask
 
 DIRECTION_BATCH = 6  # pairs per direction-check call, as in the paper
 
@@ -52,62 +55,128 @@ def _flip(label: str) -> str:
     return {"a": "b", "b": "a"}.get(label, label)
 
 
-async def _judge_sample(
-    sample: Sample, preds: dict, judge: Judge, status: str
-) -> tuple[list[ScoredDifference], dict[str, Any]]:
+@dataclass
+class _Judged:
+    """One sample through the judge: its matching, then its direction decisions."""
+
+    sample: Sample
+    preds: dict
+    status: str
+    gt: dict[str, str]
+    pred_desc: dict[str, str]
+    log: dict[str, Any]
+    matching: dict[str, str | None]
+    opposite: dict[str, bool] = field(default_factory=dict)
+    unresolved: set[str] = field(default_factory=set)  # matched, direction check failed
+
+    def fail(self, exc: Exception) -> None:
+        self.status, self.log["judge_error"] = "judge_error", summarize(exc)
+
+    def pairs(self) -> list[tuple[_Judged, str, str]]:
+        return [(self, k, v) for k, v in self.matching.items() if v is not None]
+
+    def rows(self) -> list[ScoredDifference]:
+        self.log["matches"], self.log["opposite"] = self.matching, self.opposite
+        out = []
+        for k in self.sample.scored_keys:
+            v = self.matching.get(k)
+            flipped = self.opposite.get(k, False)
+            final = None
+            if v is not None and k not in self.unresolved:
+                final = _flip(self.preds[v].prediction) if flipped else self.preds[v].prediction
+            gt = self.sample.differences_gt[k] or ""
+            out.append(ScoredDifference(self.sample.sample_key, k, gt, v, flipped, final,
+                                        final == gt, self.status))
+        return out
+
+
+def _same_text(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def distinct_predictions(preds: dict) -> tuple[dict[str, str], list[str]]:
+    """Predicted descriptions by key, a repeated one (same words once case, spacing and
+    punctuation are normalised) counted once: it cannot win a second match."""
+    seen: set[str] = set()
+    kept, repeats = {}, []
+    for k, p in preds.items():
+        text = _same_text(p.description)
+        if text in seen:
+            repeats.append(k)
+            continue
+        seen.add(text)
+        kept[k] = p.description
+    return kept, repeats
+
+
+async def _match(sample: Sample, preds: dict, judge: Judge, status: str) -> _Judged:
     gt = {k: d.description for k in sample.labelled_keys
           if (d := sample.differences_annotated.get(k))}
-    pred_desc = {k: p.description for k, p in preds.items()}
-    log: dict[str, Any] = {"sample_key": sample.sample_key}
-    matching: dict[str, str | None] = dict.fromkeys(gt)
+    pred_desc, repeats = distinct_predictions(preds)
+    judged = _Judged(sample, preds, status, gt, pred_desc, {"sample_key": sample.sample_key},
+                     dict.fromkeys(gt))
+    if repeats:
+        judged.log["repeated_predictions"] = repeats
     if gt and pred_desc:
         try:
             raw = await judge.match(MatchTask(sample.sample_key, sample.action_description, gt,
                                               pred_desc))
-            matching, dropped = enforce_matching(raw, list(gt), list(pred_desc))
+            judged.matching, dropped = enforce_matching(raw, list(gt), list(pred_desc))
             if dropped:
-                log["dropped"] = dropped
+                judged.log["dropped"] = dropped
+        except RunFailure:
+            raise
         except Exception as exc:  # a judge failure is recorded, never silently scored
-            status, log["judge_error"] = "judge_error", summarize(exc)
-    matched = [(k, v) for k, v in matching.items() if v is not None]
-    opposite: dict[str, bool] = {}
-    unresolved: set[str] = set()  # matched, but the direction check failed: not scored
-    for i in range(0, len(matched), DIRECTION_BATCH):
-        batch = matched[i : i + DIRECTION_BATCH]
-        try:
-            flags = await judge.opposites([(gt[k], pred_desc[v]) for k, v in batch])
-        except Exception as exc:
-            status, log["judge_error"] = "judge_error", summarize(exc)
-            unresolved.update(k for k, _ in batch)
-            continue
-        opposite.update({k: bool(f) for (k, _), f in zip(batch, flags)})
-    log["matches"] = matching
-    log["opposite"] = opposite
-    rows = []
-    for k in sample.scored_keys:
-        v = matching.get(k)
-        flipped = opposite.get(k, False)
-        final = None
-        if v is not None and k not in unresolved:
-            final = _flip(preds[v].prediction) if flipped else preds[v].prediction
-        rows.append(ScoredDifference(sample.sample_key, k, sample.differences_gt[k] or "", v,
-                                     flipped, final, final == sample.differences_gt[k], status))
-    return rows, log
+            judged.fail(exc)
+    return judged
+
+
+async def _directions(batch: list[tuple[_Judged, str, str]], judge: Judge) -> None:
+    """One direction-check call for matched pairs (of one sample or of several)."""
+    try:
+        flags = await judge.opposites([(j.gt[k], j.pred_desc[v]) for j, k, v in batch])
+    except RunFailure:
+        raise
+    except Exception as exc:
+        for j, k, _ in batch:
+            j.fail(exc)
+            j.unresolved.add(k)
+        return
+    for (j, k, _), flag in zip(batch, flags):
+        j.opposite[k] = bool(flag)
+
+
+def _batches(pairs: list[tuple[_Judged, str, str]], size: int) -> list[list]:
+    return [pairs[i: i + size] for i in range(0, len(pairs), size)]
 
 
 async def judge_open(
     samples: list[Sample], preds: Predictions, judge: Judge,
-    statuses: dict[str, str] | None = None, concurrency: int = 8,
+    statuses: dict[str, str] | None = None, concurrency: int = 8, *,
+    direction_batch: int = DIRECTION_BATCH, batch_across_samples: bool = False,
 ) -> tuple[list[ScoredDifference], list[dict[str, Any]]]:
+    """Match every sample, then check the matched pairs' direction, `direction_batch` pairs a
+    call: within each sample, or (as the reference does) over all samples in key order."""
     slots = asyncio.Semaphore(concurrency)
 
-    async def one(s: Sample):
-        status = (statuses or {}).get(s.sample_key, "ok" if s.sample_key in preds else "missing")
+    async def bounded(make):
         async with slots:
-            return await _judge_sample(s, preds.get(s.sample_key, {}), judge, status)
+            return await make()
 
-    done = await asyncio.gather(*(one(s) for s in samples))
-    return [r for rows, _ in done for r in rows], [log for _, log in done]
+    def status_of(s: Sample) -> str:
+        return (statuses or {}).get(s.sample_key, "ok" if s.sample_key in preds else "missing")
+
+    judged = await asyncio.gather(*(
+        bounded(lambda s=s: _match(s, preds.get(s.sample_key, {}), judge, status_of(s)))
+        for s in samples))
+    if batch_across_samples:
+        ordered = sorted((p for j in judged for p in j.pairs()),
+                         key=lambda p: (p[0].sample.sample_key, p[1]))
+        batches = _batches(ordered, direction_batch)
+    else:
+        batches = [b for j in judged for b in _batches(j.pairs(), direction_batch)]
+    await asyncio.gather(*(bounded(lambda b=b: _directions(b, judge)) for b in batches))
+    return [r for j in judged for r in j.rows()], [j.log for j in judged]
 
 
 def open_block(rows: list[ScoredDifference]) -> dict[str, Any]:

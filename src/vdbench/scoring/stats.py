@@ -4,6 +4,7 @@ and an exact binomial test against chance."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -11,7 +12,7 @@ N_BOOTSTRAP = 2000
 
 
 def cluster_bootstrap(
-    totals: list[float], sizes: list[int], seed: int = 0, n_boot: int = N_BOOTSTRAP
+    totals: Sequence[float], sizes: Sequence[int], seed: int = 0, n_boot: int = N_BOOTSTRAP
 ) -> np.ndarray:
     """Resampled values of sum(totals) / sum(sizes), drawing pairs with replacement."""
     t, n = np.asarray(totals, dtype=float), np.asarray(sizes, dtype=float)

@@ -2,50 +2,44 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
-from ..data.schema import Sample
-from ..frames.types import Clip
-from ..models.base import DiffPrediction, SampleOutput, Status
-from ..models.types import ChatRequest, GenerationConfig, TextPart, VideoPart
-from .parsing import extract_json_object, label_pairs_in_prose, normalize_label
+from vdbench.core.types import DiffPrediction, SampleOutput, Status
+from vdbench.data.schema import Sample
+from vdbench.frames.types import Clip
+from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
+from vdbench.tasks.parsing import extract_json_object, label_pairs_in_prose, normalize_label
+from vdbench.tasks.prompts import PromptSet
 
-CLOSED_TEMPLATE = """\
-Here are two videos of an action with the following description: "{action_description}".
-{video_layout}
-
-Below is a set of differences that describe how the action can be performed differently.
-Each difference has a unique key:
-{differences}
-
-For each difference, decide whether the statement is more true of video 'a' or video 'b'.
-Answer with one JSON object mapping every key to "a" or "b", and nothing else, e.g.
-{example}
-"""
-
-VIDEO_LAYOUT = """\
-The videos are given as frames: first the {n_a} frames of video a, sampled at {fps_a:g} \
-frames per second, then the {n_b} frames of video b, sampled at {fps_b:g} frames per second."""
+# The templates closed mode sends (tasks/templates/NAME.txt).
+TEMPLATES = ("closed", "video_layout")
 
 
-def video_layout(clips: tuple[Clip, Clip]) -> str:
+def video_layout(clips: tuple[Clip, Clip], prompts: PromptSet | None = None) -> str:
     """Each video's own rate: the per-video frame cap can sample the two at different rates."""
-    return VIDEO_LAYOUT.format(n_a=len(clips[0]), n_b=len(clips[1]),
-                               fps_a=clips[0].fps, fps_b=clips[1].fps)
+    return (prompts or PromptSet.default()).render(
+        "video_layout", n_a=len(clips[0]), n_b=len(clips[1]), fps_a=clips[0].fps,
+        fps_b=clips[1].fps)
 
 
-def prompt_hash() -> str:
-    return hashlib.sha256((CLOSED_TEMPLATE + VIDEO_LAYOUT).encode()).hexdigest()[:16]
+def prompt_hash(prompts: PromptSet) -> str:
+    """Recorded as provenance.model.prompt_hash.closed (its formula predates template files)."""
+    return prompts.joint_hash(TEMPLATES)
 
 
-def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip]) -> str:
+def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
+                       prompts: PromptSet | None = None) -> str:
+    prompts = prompts or PromptSet.default()
     diffs = sample.closed_differences()
-    return CLOSED_TEMPLATE.format(
+    return prompts.render(
+        "closed",
         action_description=sample.action_description,
-        video_layout=video_layout(clips),
+        video_layout=video_layout(clips, prompts),
         differences=json.dumps({d.key: d.description for d in diffs}, indent=2),
         example=json.dumps({d.key: "a|b" for d in diffs[:2]} or {"0": "a|b"}),
+        # every key with its description, as the reference's closed prompt shows the answer
+        full_example=json.dumps({d.key: {"description": d.description, "prediction": "a|b"}
+                                 for d in diffs}, indent=2),
     )
 
 
@@ -63,9 +57,12 @@ def video_parts(text: str, clips: tuple[Clip, Clip]) -> tuple:
 
 
 def build_closed_request(
-    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig
+    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig,
+    prompts: PromptSet | None = None,
 ) -> ChatRequest:
-    return ChatRequest(parts=video_parts(closed_prompt_text(sample, clips), clips), config=config)
+    """`prompts`: the run's templates (vdbench's own when None)."""
+    text = closed_prompt_text(sample, clips, prompts)
+    return ChatRequest(parts=video_parts(text, clips), config=config)
 
 
 def parse_closed_reply(sample: Sample, text: str | None) -> SampleOutput:

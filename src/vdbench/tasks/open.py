@@ -2,54 +2,46 @@
 
 from __future__ import annotations
 
-import hashlib
+from vdbench.core.types import DiffPrediction, SampleOutput
+from vdbench.data.schema import Sample
+from vdbench.frames.types import Clip
+from vdbench.llm.types import ChatRequest, GenerationConfig
+from vdbench.tasks.closed import video_layout, video_parts
+from vdbench.tasks.parsing import extract_json_list, extract_json_object, normalize_label
+from vdbench.tasks.prompts import PromptSet
 
-from ..data.schema import Sample
-from ..frames.types import Clip
-from ..models.base import DiffPrediction, SampleOutput
-from ..models.types import ChatRequest, GenerationConfig
-from .closed import VIDEO_LAYOUT, video_layout, video_parts
-from .parsing import extract_json_list, extract_json_object, normalize_label
-
-OPEN_TEMPLATE = """\
-Here are two videos of an action with the following description: "{action_description}".
-{video_layout}
-
-List the differences in how the action is performed in the two videos.
-Each difference has a "description": a specific, visual statement about how the action is \
-performed that is more true of one video than the other, such as "the jump is higher" or \
-"the arm is straighter". The description must not name a video: say "the jump is higher", \
-not "the jump in video b is higher".
-Each difference also has a "prediction": "a" if the statement is more true of video a, \
-"b" if it is more true of video b.
-
-Give at most {n_differences} differences, as one JSON object and nothing else:
-{{"0": {{"description": "...", "prediction": "a|b"}}, "1": {{"description": "...", \
-"prediction": "a|b"}}}}
-"""
+# The templates open mode sends (tasks/templates/NAME.txt).
+TEMPLATES = ("open", "video_layout")
 
 
-def prompt_hash() -> str:
-    return hashlib.sha256((OPEN_TEMPLATE + VIDEO_LAYOUT).encode()).hexdigest()[:16]
+def prompt_hash(prompts: PromptSet) -> str:
+    """Recorded as provenance.model.prompt_hash.open (its formula predates template files)."""
+    return prompts.joint_hash(TEMPLATES)
 
 
-def open_prompt_text(sample: Sample, clips: tuple[Clip, Clip]) -> str:
-    return OPEN_TEMPLATE.format(
+def open_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
+                     prompts: PromptSet | None = None) -> str:
+    prompts = prompts or PromptSet.default()
+    return prompts.render(
+        "open",
         action_description=sample.action_description,
-        video_layout=video_layout(clips),
+        video_layout=video_layout(clips, prompts),
         n_differences=sample.n_differences_open_prediction,
     )
 
 
 def build_open_request(
-    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig
+    sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig,
+    prompts: PromptSet | None = None,
 ) -> ChatRequest:
-    return ChatRequest(parts=video_parts(open_prompt_text(sample, clips), clips), config=config)
+    """`prompts`: the run's templates (vdbench's own when None)."""
+    text = open_prompt_text(sample, clips, prompts)
+    return ChatRequest(parts=video_parts(text, clips), config=config)
 
 
 def parse_open_reply(sample: Sample, text: str | None) -> SampleOutput:
     """Keep the well-formed differences, renumbered 0..n-1, truncated to the sample's cap."""
-    obj = extract_json_list(text or "")
+    obj: list | dict | None = extract_json_list(text or "")
     if obj is None:
         obj = extract_json_object(text or "")
     items = obj.get("differences", obj) if isinstance(obj, dict) else obj

@@ -1,5 +1,2 @@
-"""Judges match generated differences to the annotated ones and check their direction."""
-
-from .base import Judge, MatchTask, get_judge
-
-__all__ = ["Judge", "MatchTask", "get_judge"]
+"""Judges match generated differences to the annotated ones and check their direction:
+the interface (base.py), the offline and LLM judges, and `select.get_judge`."""

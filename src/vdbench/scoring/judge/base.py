@@ -7,8 +7,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from ...models.base import ModelOptions
-
 
 @dataclass(frozen=True)
 class MatchTask:
@@ -33,20 +31,8 @@ class Judge(ABC):
     def identity(self) -> dict[str, Any]:
         """What makes two judges' scores comparable: models, prompt hashes, settings."""
 
+    async def preflight(self) -> None:  # noqa: B027 - optional hook
+        """Before any call: check that the judge's models are there (RunFailure)."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         pass
-
-
-def get_judge(spec: str, options: ModelOptions) -> Judge:
-    """`offline`, `paper` (gpt-4o-2024-08-06 matching, gpt-4o-mini direction, as published),
-    or any model name the registry knows (both steps on that model)."""
-    if spec == "offline":
-        from .offline import OfflineJudge
-
-        return OfflineJudge()
-    from .llm import LLMJudge
-
-    if spec in ("paper", "default"):
-        return LLMJudge("gpt-4o", "gpt-4o-mini", options)
-    match_model, _, direction_model = spec.partition(",")
-    return LLMJudge(match_model, direction_model or match_model, options)

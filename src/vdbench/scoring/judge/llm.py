@@ -5,41 +5,22 @@ reply is asked again with the next seed, a bounded number of times."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from ...models.base import ModelOptions
-from ...models.chat import ChatModel, get_chat_model
-from ...models.types import ChatRequest, GenerationConfig, TextPart
-from ...tasks.parsing import extract_json_object
-from .base import Judge, MatchTask
+from vdbench.llm.adapter import ProviderAdapter
+from vdbench.llm.context import CallContext
+from vdbench.llm.providers import make_adapter
+from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart
+from vdbench.scoring.judge.base import Judge, MatchTask
+from vdbench.tasks.parsing import extract_json_object
+from vdbench.tasks.prompts import PromptSet, text_hash
 
-MATCH_PROMPT = """\
-You are matching two lists of differences between two videos of the action "{action}".
-List 1 holds the reference differences, list 2 the predicted ones.
+# The judge's templates (tasks/templates/NAME.txt, replaced by `--prompts DIR`).
+MATCH_PROMPT = "judge_match"
+DIRECTION_PROMPT = "judge_direction"
+TEMPLATES = (MATCH_PROMPT, DIRECTION_PROMPT)
 
-List 1: {gt}
-List 2: {pred}
-
-Match each difference of list 1 to the difference of list 2 that is about the same visual \
-property of the action, or to null when no difference of list 2 is about it. A statement and \
-its opposite ("the jump is higher" / "the jump is lower") are about the same property and \
-do match. Each key of list 2 may be used at most once.
-
-Answer with JSON only, one entry for every key of list 1 ({gt_keys}):
-{{"matches": [{{"gt": "<key of list 1>", "pred": "<key of list 2 or null>"}}, ...]}}
-"""
-
-DIRECTION_PROMPT = """\
-Each item below is a pair of statements about how an action is performed, which are about \
-the same property. For each pair, answer 1 if the second statement says the opposite of the \
-first (e.g. "the jump is higher" / "the jump is lower"), else 0.
-
-{pairs}
-
-Answer with JSON only: {{"results": [<0 or 1 for each of the {n} pairs, in order>]}}
-"""
 
 def _object(**properties: dict) -> dict:
     return {"type": "object", "properties": properties, "required": list(properties),
@@ -61,21 +42,25 @@ class JudgeReplyError(RuntimeError):
 
 
 class LLMJudge(Judge):
-    def __init__(self, match_model: str, direction_model: str, options: ModelOptions):
+    def __init__(self, match_model: str, direction_model: str, ctx: CallContext):
         role = "--judge (--judge offline needs no key)"
-        self.matcher = get_chat_model(match_model, options, role)
-        self.director = get_chat_model(direction_model, options, role)
-        self.name = f"llm:{self.matcher.adapter.model_id},{self.director.adapter.model_id}"
+        self.runtime = ctx.runtime
+        self.prompts = PromptSet.from_dir(ctx.protocol.prompts_dir)
+        self.matcher = make_adapter(match_model, ctx, role=role)
+        self.director = make_adapter(direction_model, ctx, role=role)
+        self.name = f"llm:{self.matcher.model_id},{self.director.model_id}"
         # Fixed, not the run's --seed: a score is a property of the predictions.
         self.seed = JUDGE_SEED
+        self.temperature = ctx.protocol.judge.temperature
+        self.max_tokens = ctx.protocol.generation.max_tokens
 
-    async def _ask(self, model: ChatModel, prompt: str, schema: dict, parse) -> Any:
+    async def _ask(self, adapter: ProviderAdapter, prompt: str, schema: dict, parse) -> Any:
         last = "no reply"
         for attempt in range(MAX_ATTEMPTS):
-            config = GenerationConfig(temperature=0.0, seed=self.seed + attempt, max_tokens=1024,
-                                      json_mode=True, response_schema=schema)
-            reply = await model.runtime.call(model.adapter,
-                                             ChatRequest((TextPart(prompt),), config))
+            config = GenerationConfig(temperature=self.temperature, seed=self.seed + attempt,
+                                      max_tokens=self.max_tokens, json_mode=True,
+                                      response_schema=schema)
+            reply = await self.runtime.call(adapter, ChatRequest((TextPart(prompt),), config))
             if reply.status != "ok":
                 raise JudgeReplyError(reply.error or "judge call failed")
             try:
@@ -85,8 +70,11 @@ class LLMJudge(Judge):
         raise JudgeReplyError(f"malformed judge reply after {MAX_ATTEMPTS} attempts ({last})")
 
     async def match(self, task: MatchTask) -> dict[str, str | None]:
-        prompt = MATCH_PROMPT.format(action=task.action_description, gt=json.dumps(task.gt),
-                                     pred=json.dumps(task.pred), gt_keys=json.dumps(list(task.gt)))
+        prompt = self.prompts.render(
+            MATCH_PROMPT, action=task.action_description, gt=json.dumps(task.gt),
+            pred=json.dumps(task.pred), gt_keys=json.dumps(list(task.gt)),
+            # the reference's {dict1_keys} and {final}
+            pred_keys=json.dumps(list(task.pred)), last_index=len(task.gt) - 1)
 
         def parse(obj: Any) -> dict[str, str | None]:
             matches = obj["matches"]
@@ -101,7 +89,10 @@ class LLMJudge(Judge):
 
     async def opposites(self, pairs: list[tuple[str, str]]) -> list[bool]:
         listed = "\n".join(f"{i + 1}. \"{g}\" / \"{p}\"" for i, (g, p) in enumerate(pairs))
-        prompt = DIRECTION_PROMPT.format(pairs=listed, n=len(pairs))
+        prompt = self.prompts.render(
+            DIRECTION_PROMPT, pairs=listed, n=len(pairs),
+            # the reference's {statements}: a Python list of [reference, predicted] lists
+            pairs_list=str([[g, p] for g, p in pairs]))
 
         def parse(obj: Any) -> list[bool]:
             results = obj["results"]
@@ -114,11 +105,18 @@ class LLMJudge(Judge):
         return await self._ask(self.director, prompt, DIRECTION_SCHEMA, parse)
 
     def identity(self) -> dict[str, Any]:
-        spec = MATCH_PROMPT + DIRECTION_PROMPT + json.dumps([MATCH_SCHEMA, DIRECTION_SCHEMA])
-        prompts = hashlib.sha256(spec.encode()).hexdigest()[:16]
-        return {"name": self.name, "match_model": self.matcher.adapter.model_id,
-                "direction_model": self.director.adapter.model_id, "temperature": 0.0,
-                "seed": self.seed, "prompt_hash": prompts}
+        # The templates and the reply schemas, one hash (its formula predates template files,
+        # so judges recorded before and after compare equal); and each template's own.
+        texts = "".join(self.prompts.load(name).text for name in TEMPLATES)
+        spec = texts + json.dumps([MATCH_SCHEMA, DIRECTION_SCHEMA])
+        return {"name": self.name, "match_model": self.matcher.model_id,
+                "direction_model": self.director.model_id, "temperature": self.temperature,
+                "seed": self.seed, "prompt_hash": text_hash(spec),
+                "prompts": self.prompts.hashes(TEMPLATES)}
+
+    async def preflight(self) -> None:
+        await self.matcher.preflight()
+        await self.director.preflight()
 
     async def aclose(self) -> None:
         await self.matcher.aclose()

@@ -1,0 +1,116 @@
+"""The table model of the leaderboard: tables that never mix modes, datasets, dataset
+revisions or judges, each holding rows; the page's notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vdbench.core.results import HEADLINE
+from vdbench.core.version import __version__
+from vdbench.leaderboard.records import Row
+from vdbench.leaderboard.reported import PAPER
+
+MODES = ("closed", "open")
+SIGNIFICANCE = 0.05
+
+
+@dataclass
+class Table:
+    mode: str
+    reported: bool  # the paper's published numbers
+    dataset: str
+    revision: str
+    judge: str | None
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def metric(self) -> str:
+        return HEADLINE[self.mode]
+
+    @property
+    def judge_quality(self) -> str:
+        """The judge's agreement with human decisions, measured on vdbench's gold test part
+        and recorded with each run's results."""
+        measured = next((r.judge_quality for r in self.rows if r.judge_quality), None)
+        if not measured:
+            return ""
+        def pct(key: str) -> str:
+            value = (measured.get(key) or {}).get("value")
+            return "-" if value is None else f"{100 * value:.0f}%"
+        bias = (measured.get("recall_bias") or {}).get("value")
+        bias_text = "-" if bias is None else f"{100 * bias:+.1f} pts"
+        return (f"judge measured on {measured.get('n_cases', '?')} gold cases: agreement "
+                f"{pct('agreement')}, match precision {pct('match_precision')}, direction "
+                f"{pct('direction_accuracy')}, recall bias {bias_text}")
+
+    @property
+    def title(self) -> str:
+        if self.reported:
+            return f"Reported in the paper ({PAPER}), not reproduced by vdbench"
+        return f"{self.dataset} @ {self.revision}" + (f", judge {self.judge}" if self.judge else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
+                "dataset": self.dataset, "revision": self.revision, "judge": self.judge,
+                "judge_quality": self.judge_quality or None,
+                "title": self.title, "rows": [r.to_json() for r in self.rows]}
+
+
+@dataclass
+class Leaderboard:
+    tables: list[Table]
+    superseded: list[str]  # older runs of a configuration whose newest run is shown
+    skipped: list[dict[str, str]]  # records that could not be read, with the reason
+    n_records: dict[str, int]
+    incomplete: list[str] = field(default_factory=list)  # records with failed samples
+
+    @property
+    def notes(self) -> list[str]:
+        notes = [
+            ("Average: the unweighted mean of easy, medium and hard, as in the paper; given only "
+             "for rows with all three splits. Its 95% interval combines the per-split bootstrap "
+             "intervals (normal approximation; the splits are disjoint sets of pairs)."),
+            ("Intervals: 95% bootstrap over pairs. p vs chance: exact two-sided binomial test "
+             f"against 50% over all scored differences; values marked \u2020 are not significantly "
+             f"different from chance (p \u2265 {SIGNIFICANCE})."),
+            ("Rank: within one table only, for rows reproduced by vdbench on all three splits of "
+             "the whole benchmark. Tables differ in mode, dataset, dataset revision or judge and "
+             "are never ranked against each other."),
+            "Rows reported in the paper are copied from it and were not reproduced by vdbench.",
+            ("Rows: one per configuration: the model and its options (provenance.model: the "
+             "VidDiff method's settings such as its localizer, a chat model's snapshot and image "
+             "detail), the protocol, the seed, the data and selection, and in open mode the "
+             "judge. Where rows of one method differ in options, protocol or seed, the label "
+             "names the values that tell them apart, e.g. \"viddiff (localizer=random)\", "
+             "\"random (seed 1)\"; hover over a method for all its options."),
+            ("Seeds: runs that differ only in their seed are separate rows, each labelled with "
+             "its seed and ranked on its own; under the method, each gives the mean and "
+             "standard deviation over those seeds of the average of the splits (of the pooled "
+             "value when a run lacks a split)."),
+            ("Record: a run's name links to its viewer page where `vdbench view RUN` has "
+             "written one and the runs folder lies next to this one."),
+            ("Plot: one panel per mode and dataset. Runs on the bundled mini benchmark (a few "
+             "pairs) are drawn apart from full-benchmark numbers such as the paper's, never on "
+             "the same axis; each panel's axis fits its rows."),
+            ("Coverage: the share of scored differences that got a valid prediction; missing "
+             "ones count as wrong."),
+        ]
+        if self.superseded:
+            notes.append(f"{len(self.superseded)} older run(s) of a configuration that was run "
+                         "again (same model, options, protocol, seed, data, selection and "
+                         "judge) are not shown: the newest run of each configuration is kept.")
+        if self.incomplete:
+            notes.append(f"{len(self.incomplete)} incomplete record(s), in which samples "
+                         "failed, are not shown (listed in leaderboard.json); rerun them to "
+                         "complete them.")
+        if self.skipped:
+            notes.append(f"{len(self.skipped)} record(s) could not be read and are left out "
+                         "(listed in leaderboard.json).")
+        return notes
+
+    def to_json(self) -> dict[str, Any]:
+        return {"generated_by": f"vdbench {__version__}", "records": self.n_records,
+                "notes": self.notes, "tables": [t.to_json() for t in self.tables],
+                "superseded": self.superseded, "skipped": self.skipped,
+                "incomplete": self.incomplete}

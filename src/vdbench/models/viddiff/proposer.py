@@ -1,0 +1,239 @@
+"""Stage 1: differences to look for (proposed in open mode, given in closed mode), the
+action's ordered sub-action stages with retrieval strings, and which stages show which
+difference. Every reply is validated; what validation changed is kept as `repairs`."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from vdbench.data.schema import Sample
+from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart
+from vdbench.models.viddiff import prompts
+from vdbench.models.viddiff.config import ViddiffConfig
+from vdbench.models.viddiff.ledger import Ask
+from vdbench.tasks.parsing import extract_json_object
+from vdbench.tasks.prompts import PromptSet
+
+NumFrames = Literal["1", "gt_1"]
+FUZZY_CUTOFF = 0.8  # difflib ratio above which a misspelt name is taken for the real one
+FALLBACK_STAGE = "whole action"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A difference to localize and judge."""
+
+    key: str
+    name: str
+    description: str
+    query_string: str
+    num_frames: NumFrames
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    description: str
+    retrieval_strings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    differences: tuple[Candidate, ...]
+    stages: tuple[Stage, ...]
+    links: dict[str, tuple[int, ...]]  # difference key -> ascending stage indices, never empty
+    repairs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "differences": {d.key: {"name": d.name, "description": d.description,
+                                    "query_string": d.query_string, "num_frames": d.num_frames}
+                            for d in self.differences},
+            "stages": [{"name": s.name, "retrieval_strings": list(s.retrieval_strings)}
+                       for s in self.stages],
+            "links": {k: [self.stages[i].name for i in v] for k, v in self.links.items()},
+            "repairs": list(self.repairs),
+        }
+
+
+def normalize_num_frames(value: Any) -> NumFrames | None:
+    text = str(value).strip().lower().replace(" ", "")
+    if text in ("1", "one"):
+        return "1"
+    if text.startswith(("gt", ">")) or (text.isdigit() and int(text) > 1):
+        return "gt_1"
+    return None
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def parse_differences(text: str, n_max: int) -> tuple[list[Candidate], list[str]]:
+    """Open mode's proposed differences, renumbered "0".."k-1", at most n_max of them."""
+    obj = extract_json_object(text) or {}
+    entries = obj.get("differences", obj)
+    items = list(entries.values()) if isinstance(entries, dict) else entries
+    if not isinstance(items, list):
+        items = []
+    out: list[Candidate] = []
+    repairs: list[str] = []
+    seen_desc: set[str] = set()
+    seen_names: set[str] = set()
+    for item in items:
+        description = _text(item.get("description")) if isinstance(item, dict) else ""
+        if not description or description.casefold() in seen_desc:
+            repairs.append(f"dropped a difference without a new description: {item!r}"[:200])
+            continue
+        seen_desc.add(description.casefold())
+        base = name = _text(item.get("name")) or description[:40]
+        suffix = 1
+        while name.casefold() in seen_names:
+            suffix += 1
+            name = f"{base} ({suffix})"
+        seen_names.add(name.casefold())
+        num_frames = normalize_num_frames(item.get("num_frames", "1"))
+        if num_frames is None:
+            repairs.append(f"difference {name!r}: num_frames {item.get('num_frames')!r} -> '1'")
+        out.append(Candidate(str(len(out)), name, description,
+                             _text(item.get("query_string")) or description, num_frames or "1"))
+    if len(out) > n_max:
+        repairs.append(f"kept the first {n_max} of {len(out)} proposed differences")
+        out = out[:n_max]
+    return out, repairs
+
+
+def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], list[str]]:
+    """Ordered stages with at least one retrieval string each; one whole-action stage if none."""
+    obj = extract_json_object(text) or {}
+    items = obj.get("stages")
+    stages: list[Stage] = []
+    repairs: list[str] = []
+    seen: set[str] = set()
+    for item in items if isinstance(items, list) else []:
+        name = _text(item.get("name")) if isinstance(item, dict) else ""
+        if not name or name.casefold() in seen:
+            repairs.append(f"dropped a stage without a new name: {item!r}"[:200])
+            continue
+        seen.add(name.casefold())
+        description = _text(item.get("description"))
+        raw = item.get("retrieval_strings")
+        raw = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        strings = tuple(s for s in map(_text, raw) if s)
+        if not strings:
+            strings = (description or name,)
+            repairs.append(f"stage {name!r} had no retrieval strings; using its description")
+        stages.append(Stage(name, description, strings))
+    if len(stages) > max_stages:
+        repairs.append(f"kept the first {max_stages} of {len(stages)} stages")
+        stages = stages[:max_stages]
+    if not stages:
+        repairs.append("no usable stages in the reply; using one stage for the whole action")
+        stages = [Stage(FALLBACK_STAGE, action, (action,))]
+    return stages, repairs
+
+
+def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int]) -> int | None:
+    if ref in exact:
+        return exact[ref]
+    if ref.casefold() in folded:
+        return folded[ref.casefold()]
+    close = difflib.get_close_matches(ref.casefold(), list(folded), n=1, cutoff=FUZZY_CUTOFF)
+    return folded[close[0]] if close else None
+
+
+def parse_links(text: str, stages: list[Stage], differences: list[Candidate],
+                unlinked: str) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+    """Difference key -> stage indices. Misspelt stage or difference names (or descriptions)
+    are mapped to the closest real one; unknown ones are dropped; a difference left unlinked
+    gets the default (the middle stage, or every stage)."""
+    obj = extract_json_object(text) or {}
+    if len(obj) == 1 and isinstance(inner := next(iter(obj.values())), dict):
+        obj = inner  # {"links": {...}}
+    stage_idx = {s.name: i for i, s in enumerate(stages)}
+    stage_folded = {s.name.casefold(): i for i, s in enumerate(stages)}
+    diff_idx = {d.key: i for i, d in enumerate(differences)}
+    # A difference may be named by its key, its name or its description.
+    by_text = {d.name.casefold(): i for i, d in enumerate(differences)}
+    for i, d in enumerate(differences):
+        by_text.setdefault(d.description.casefold(), i)
+    linked: dict[str, set[int]] = {d.key: set() for d in differences}
+    repairs: list[str] = []
+    for stage_ref, refs in obj.items():
+        s = _resolve(str(stage_ref), stage_idx, stage_folded)
+        if s is None:
+            repairs.append(f"dropped links of unknown stage {stage_ref!r}")
+            continue
+        if s != stage_idx.get(str(stage_ref)):
+            repairs.append(f"stage {stage_ref!r} read as {stages[s].name!r}")
+        for ref in refs if isinstance(refs, list) else [refs]:
+            ref = str(ref).strip()
+            index = diff_idx.get(ref)
+            if index is None:
+                index = _resolve(ref, {}, by_text)
+                if index is None:
+                    repairs.append(f"dropped unknown difference {ref!r} "
+                                   f"in stage {stages[s].name!r}")
+                    continue
+                repairs.append(f"difference {ref!r} read as key {differences[index].key!r}")
+            linked[differences[index].key].add(s)
+    default = (len(stages) // 2,) if unlinked == "middle" else tuple(range(len(stages)))
+    links: dict[str, tuple[int, ...]] = {}
+    for key, found in linked.items():
+        if not found:
+            repairs.append(f"difference {key!r} was not linked; using {unlinked} stage(s)")
+        links[key] = tuple(sorted(found)) if found else default
+    return links, repairs
+
+
+def closed_candidates(sample: Sample) -> list[Candidate]:
+    """The annotated differences asked in closed mode (label a or b)."""
+    return [Candidate(d.key, d.name or d.description, d.description,
+                      d.query_string or d.description, normalize_num_frames(d.num_frames) or "1")
+            for d in sample.closed_differences()]
+
+
+def _request(text: str, config: GenerationConfig) -> ChatRequest:
+    return ChatRequest(parts=(TextPart(text),), config=config)
+
+
+async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
+                  generation: GenerationConfig, prompt_set: PromptSet | None = None) -> Proposal:
+    """Raises StageFailed when a call fails after retries. Asks nothing when there is
+    nothing to judge (closed mode without a/b labels, or an open-mode cap of 0).
+    `prompt_set`: the run's templates (vdbench's own when None)."""
+    prompt_set = prompt_set or PromptSet.default()
+    differences = closed_candidates(sample) if mode == "closed" else []
+    if not differences and (mode == "closed" or sample.n_differences_open_prediction == 0):
+        return Proposal((), (), {})
+    action = sample.action_description
+    stages_request = _request(prompt_set.render(
+        prompts.STAGES, action=action, max_stages=config.max_stages,
+        n_strings=config.n_retrieval_strings), generation)
+    repairs: list[str] = []
+    if mode == "open":
+        differences_request = _request(prompt_set.render(
+            prompts.DIFFERENCES, action=action, n=sample.n_differences_open_prediction), generation)
+        differences_text, stages_text = await asyncio.gather(ask(differences_request),
+                                                             ask(stages_request))
+        differences, fixed = parse_differences(differences_text,
+                                               sample.n_differences_open_prediction)
+        repairs += fixed
+    else:
+        stages_text = await ask(stages_request)
+    stages, fixed = parse_stages(stages_text, config.max_stages, action)
+    repairs += fixed
+    if not differences:
+        return Proposal((), tuple(stages), {}, tuple(repairs))
+    links_request = _request(prompt_set.render(
+        prompts.LINKS, action=action,
+        stages=json.dumps([{"name": s.name, "description": s.description} for s in stages],
+                          indent=1),
+        differences=json.dumps({d.key: {"name": d.name, "description": d.description}
+                                for d in differences}, indent=1)), generation)
+    links, fixed = parse_links(await ask(links_request), stages, differences, config.unlinked)
+    return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed))

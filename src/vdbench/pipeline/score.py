@@ -1,0 +1,94 @@
+"""One scoring path for model runs and submitted files, closed or open, and the comparison
+of the two video orders under --swap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vdbench.core.results import HEADLINE
+from vdbench.core.types import SampleOutput
+from vdbench.data.predictions import Predictions
+from vdbench.data.schema import Sample
+from vdbench.llm.context import CallContext
+from vdbench.pipeline.config import EvalConfig
+from vdbench.scoring.closed import closed_results, score_rows
+from vdbench.scoring.judge.base import Judge
+from vdbench.scoring.judge.evaluate import measured_quality
+from vdbench.scoring.localization import localization_metrics
+
+
+@dataclass
+class Scored:
+    results: dict[str, Any]  # the scoring part of results.json
+    rows: list[dict[str, Any]]
+    judge_log: list[dict[str, Any]] | None = None
+
+
+async def score_predictions(
+    samples: list[Sample], preds: Predictions, cfg: EvalConfig,
+    statuses: dict[str, str] | None = None, judge: Judge | None = None,
+    ctx: CallContext | None = None,
+) -> Scored:
+    """Closed mode needs neither judge nor context; open mode takes the run's judge, or makes
+    one from `cfg.judge` in `ctx` and closes it."""
+    judge_log = None
+    if cfg.mode == "closed":
+        rows = score_rows(samples, preds, statuses)
+        results = closed_results(samples, rows)
+    else:
+        from vdbench.scoring.judge.select import get_judge
+        from vdbench.scoring.open import judge_open, open_results
+
+        own = judge is None
+        if judge is None:
+            assert ctx is not None, "open mode needs a judge or a context to make one"
+            judge = get_judge(cfg.judge, ctx)
+        try:
+            if own:
+                await judge.preflight()
+            rows, judge_log = await judge_open(
+                samples, preds, judge, statuses, cfg.concurrency,
+                direction_batch=cfg.protocol.judge.direction_batch,
+                batch_across_samples=cfg.protocol.judge.batch_across_samples)
+            if cfg.measure_judge:
+                measured = await measured_quality(judge, cfg.concurrency)
+        finally:
+            if own:
+                await judge.aclose()
+        results = open_results(samples, rows)
+        results["judge"] = {**judge.identity(),
+                            "direction_batch": cfg.protocol.judge.direction_batch,
+                            "batch_across_samples": cfg.protocol.judge.batch_across_samples,
+                            **({"measured": measured} if cfg.measure_judge else {})}
+    localization = localization_metrics(samples, preds, rows, cfg.tolerance_s)
+    if localization:
+        results["localization"] = localization
+    return Scored(results, [r.to_json() for r in rows], judge_log)
+
+
+def as_predictions(outputs: list[SampleOutput]) -> Predictions:
+    return {o.sample_key: o.predictions for o in outputs if o.predictions}
+
+
+def swap_consistency(original: Predictions, swapped: Predictions, samples: list[Sample]) -> dict:
+    """Fraction of differences answered the same way whatever the video order (closed mode)."""
+    flip = {"a": "b", "b": "a"}
+    same = both = 0
+    for s in samples:
+        for k in s.scored_keys:
+            p, q = original.get(s.sample_key, {}).get(k), swapped.get(s.sample_key, {}).get(k)
+            if p and q:
+                both += 1
+                same += p.prediction == flip[q.prediction]
+    return {"consistency": same / both if both else None, "n_answered_both": both}
+
+
+def swap_summary(cfg: EvalConfig, given: Scored, swapped: Scored, given_preds: Predictions,
+                 swapped_preds: Predictions, samples: list[Sample]) -> dict[str, Any]:
+    metric = HEADLINE[cfg.mode]
+    a, b = given.results["metrics"][metric], swapped.results["metrics"][metric]
+    consistency = (swap_consistency(given_preds, swapped_preds, samples)
+                   if cfg.mode == "closed" else {"consistency": None})
+    return {"metric": metric, "original_order": a, "swapped_order": b,
+            "mean": (a + b) / 2 if a is not None and b is not None else None, **consistency}
