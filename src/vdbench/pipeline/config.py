@@ -129,7 +129,8 @@ class EvalConfig:
 def protocol_frame_spec(protocol: Protocol) -> FrameSpec:
     f = protocol.frames
     return FrameSpec(fps_by_domain=dict(f.fps_by_domain), max_frames=f.pair_cap,
-                     over_cap=f.over_cap, long_side=f.long_side, jpeg_quality=f.jpeg_quality)
+                     over_cap=f.over_cap, long_side=f.long_side, jpeg_quality=f.jpeg_quality,
+                     image_format=f.image_format)
 
 
 def run_options_help() -> str:
