@@ -1,5 +1,5 @@
-"""`vdbench eval | score | validate | submit | leaderboard | view | judge-eval | batches | compare
-| frames | models`.
+"""`vdbench eval | score | validate | submit | leaderboard | view | judge-eval | batches |
+data check | compare | frames | models`.
 
 Exit codes: 0 done, 2 bad input, 1 failure."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from vdbench.cli import batches, board, judging
+from vdbench.cli import batches, board, data_check, judging
 from vdbench.cli.options import (
     add_scoring_options,
     add_selection_options,
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     viewer.add_commands(sub)
     judging.add_commands(sub)
     batches.add_commands(sub)
+    data_check.add_commands(sub)
 
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
@@ -260,7 +261,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": board.cmd_validate,
             "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS,
-            **viewer.COMMANDS, **judging.COMMANDS, **batches.COMMANDS}
+            **viewer.COMMANDS, **judging.COMMANDS, **batches.COMMANDS, **data_check.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
