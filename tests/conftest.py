@@ -89,3 +89,38 @@ def _close_runtimes():
     yield
     while _OPEN_RUNTIMES:
         _OPEN_RUNTIMES.pop().close()
+
+
+# --- every results.json a test writes conforms to the published schema -----------------------
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the suite: validate every results.json under pytest's temporary folders against
+    schemas/results.schema.json; a non-conforming one fails the run."""
+    import jsonschema
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or exitstatus not in (0, 1):
+        return
+    base = factory.getbasetemp()
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "results.schema.json")
+                        .read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    bad, n = [], 0
+    for path in base.rglob("results.json"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # tests write broken files on purpose; the readers' tests cover those
+        if not isinstance(record, dict) or record.get("schema_version") != 1:
+            continue  # hand-made legacy or broken records, refused by Results.from_json
+        n += 1
+        errors = [e.message for e in validator.iter_errors(record)]
+        if errors:
+            bad.append(f"{path}: {errors[0]}")
+    session.config.results_schema_checked = n
+    if bad:
+        session.exitstatus = 1
+        print(f"\n{len(bad)} of {n} results.json files do not conform to the schema:")
+        print("\n".join(bad[:20]))
+    else:
+        print(f"\nresults.json schema: {n} files written by the tests conform")

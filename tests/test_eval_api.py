@@ -44,7 +44,7 @@ def test_eval_scores_and_a_rerun_sends_nothing(api, hub_copy, tmp_path, cache_di
     # every request shows video a's frames before video b's, as JPEG data URLs
     body = api.requests[0].body
     kinds = [p["type"] for p in body["messages"][0]["content"]]
-    assert kinds.count("image_url") > 2 and body["temperature"] == 0
+    assert kinds.count("image_url") > 2 and body["temperature"] == 1  # the paper protocol
     assert _eval(tmp_path / "r2", "--data", str(hub_copy)) == 0
     assert len(api.requests) == first  # zero requests on the rerun
     again = json.loads((tmp_path / "r2" / "results.json").read_text())

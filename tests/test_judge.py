@@ -5,6 +5,7 @@ local fake server, where the scorer must keep the matching rules whatever the ju
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import random
@@ -14,15 +15,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import make_row
+from conftest import call_context, make_row
 from servers.openai_server import FakeOpenAIServer, prompt_text
+from vdbench.core.errors import InputError, MissingExtraError
+from vdbench.core.types import DiffPrediction
 from vdbench.data.schema import parse_row
-from vdbench.errors import InputError, MissingExtraError
-from vdbench.models.base import DiffPrediction, ModelOptions
-from vdbench.scoring.judge import MatchTask, get_judge
 from vdbench.scoring.judge.assign import max_weight_assignment
+from vdbench.scoring.judge.base import MatchTask
 from vdbench.scoring.judge.llm import DIRECTION_SCHEMA, MATCH_SCHEMA
 from vdbench.scoring.judge.offline import OfflineJudge, is_opposite, polarity
+from vdbench.scoring.judge.select import get_judge
 from vdbench.scoring.open import DIRECTION_BATCH, judge_open, open_results
 
 # --- gold set ---------------------------------------------------------------------------
@@ -278,20 +280,24 @@ def test_offline_match_leaves_low_similarity_unmatched_and_handles_empty_sides()
 def test_get_judge_specs(monkeypatch, tmp_path):
     pytest.importorskip("openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-for-tests")
-    options = ModelOptions(cache_dir=tmp_path)
+    options = call_context(tmp_path)
     assert isinstance(get_judge("offline", options), OfflineJudge)
-    paper = get_judge("paper", options).identity()
-    assert paper["match_model"] == "gpt-4o-2024-08-06"
-    assert paper["direction_model"] == "gpt-4o-mini-2024-07-18"
-    assert paper["temperature"] == 0.0
+    default = get_judge("default", options).identity()  # the protocol's judge models
+    assert default["match_model"] == "gpt-4o-2024-08-06"
+    assert default["direction_model"] == "gpt-4o-mini-2024-07-18"
+    assert default["temperature"] == 0.0  # call_context runs the fast protocol
+    from vdbench.core.protocol import PAPER
+
+    paper_ctx = dataclasses.replace(options, protocol=PAPER)
+    assert get_judge("default", paper_ctx).identity()["temperature"] == 1.0
     pair = get_judge("gpt-4.1,gpt-4o-mini", options).identity()
     assert (pair["match_model"], pair["direction_model"]) == ("gpt-4.1-2025-04-14",
                                                               "gpt-4o-mini-2024-07-18")
     single = get_judge("gpt-4o", options).identity()
     assert single["match_model"] == single["direction_model"] == "gpt-4o-2024-08-06"
-    with pytest.raises(InputError, match="not an LLM"):
+    with pytest.raises(InputError, match="'random' is not a chat model"):
         get_judge("random", options)
-    with pytest.raises(InputError, match="unknown model"):
+    with pytest.raises(InputError, match="'no-such-judge' is not a chat model"):
         get_judge("no-such-judge", options)
 
 
@@ -378,7 +384,7 @@ def llm(monkeypatch, tmp_path):
 
     def run(server, samples, preds, seed: int = 0, cache: str = "cache"):
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        judge = get_judge("gpt-4o", ModelOptions(seed=seed, cache_dir=tmp_path / cache))
+        judge = get_judge("gpt-4o", call_context(tmp_path / cache, seed=seed))
 
         async def go():
             try:

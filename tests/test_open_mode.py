@@ -377,7 +377,7 @@ def test_score_open_with_an_llm_judge_and_rescore_from_the_cache(tmp_path, monke
         assert results["metrics"]["recall"] == 1.0
         assert results["metrics"]["err_nomatch"] == results["metrics"]["err_flippedpred"] == 0
         assert results["judge"]["match_model"] == "gpt-4o-2024-08-06"
-        assert results["judge"]["temperature"] == 0.0
+        assert results["judge"]["temperature"] == 1.0  # the paper protocol, the default
         rows = read_jsonl(tmp_path / "first" / "samples.jsonl")
         flipped = [(r["sample_key"], r["gt_key"]) for r in rows if r["flipped"]]
         assert flipped == [(first.sample_key, "0")]

@@ -3,6 +3,7 @@ fake OpenAI server, the offline embedding backend, scored by the real pipeline."
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -33,11 +34,18 @@ pytest.importorskip("openai")
 pytest.importorskip("av")
 
 STAGES = ("setup", "middle", "finish")
+PAPER_DIFFERENCER = "gpt-4o-2024-05-13"  # the reference's stage-3 snapshot (no alias)
 OFFLINE = ["--model-option", "viddiff.embedder=offline"]
+FAST = ["--protocol", "fast"]  # the method's cheaper settings, as before the protocols
+SHARED = "A photo of a person moving"  # a retrieval string of every stage: refined away
 
 
 def stage_of(body: dict) -> str:
     text = prompt_text(body)
+    if "tells its own stage apart" in text:
+        return "refine"
+    if "You are matching two lists of differences" in text:
+        return "match"
     if "sub-action stages" in text:
         return "stages"
     if "visibly differ" in text:
@@ -56,17 +64,34 @@ class FakeMethod:
         self.open_descriptions: dict[str, list[str]] = {}  # action description -> proposals
         self.hallucinate_for = "Squat down"  # links reply with misspelt and unknown names
         self.malformed_for = "Jump the feet apart"  # stages reply that is not JSON
+        self.malformed_refine_for = "Raise both arms"  # refinement reply that is not JSON
 
     def __call__(self, body: dict) -> str:
         text, stage = prompt_text(body), stage_of(body)
+        if stage == "match":  # annotated to proposed, by identical description
+            gt = json.loads(re.search(r"^List 1: (.*)$", text, re.MULTILINE).group(1))
+            pred = json.loads(re.search(r"^List 2: (.*)$", text, re.MULTILINE).group(1))
+            by_text = {d: k for k, d in pred.items()}
+            return json.dumps({"matches": [{"gt": k, "pred": by_text.get(d)}
+                                           for k, d in gt.items()]})
         action = re.search(r'this action: "([^"]*)"', text).group(1)
         if stage == "stages":
             if action.startswith(self.malformed_for):
                 return "Sorry, I would rather describe the action in prose."
+            n = int(re.search(r"at least (\d+) \"retrieval_strings\"", text).group(1))
             return json.dumps({"stages": [
                 {"name": s, "description": f"the {s} of it",
-                 "retrieval_strings": [f"A photo of the {s}", f"A photo of a person at the {s}"]}
+                 "retrieval_strings": [f"A photo of the {s}", SHARED,
+                                       *(f"A photo of a person at the {s}, view {i}"
+                                         for i in range(n - 2))]}
                 for s in STAGES]})
+        if stage == "refine":
+            if action.startswith(self.malformed_refine_for):
+                return "The strings look fine to me."
+            shown = json.loads(text.split("in each video:\n", 1)[1].split("\n\n", 1)[0])
+            return json.dumps({"stages": [
+                {**st, "retrieval_strings": [r for r in st["retrieval_strings"] if r != SHARED]}
+                for st in shown["stages"]]})
         if stage == "differences":
             n = int(re.search(r"Propose (\d+) ways", text).group(1))
             descriptions = self.open_descriptions[action] + [f"the pose {i} is wider"
@@ -110,12 +135,13 @@ def method():
     fake = FakeMethod()
     with FakeOpenAIServer(reply=fake) as server:
         server.method = fake
+        server.served_models = (*server.served_models, PAPER_DIFFERENCER)
         yield server
 
 
-def evaluate(server, cache: Path, out: Path, *args: str) -> dict:
+def evaluate(server, cache: Path, out: Path, *args: str, protocol: str = "fast") -> dict:
     rc = main(["eval", "--model", "viddiff", "--base-url", server.base_url, "--cache-dir",
-               str(cache), "--out", str(out), "--no-progress", *args])
+               str(cache), "--out", str(out), "--no-progress", "--protocol", protocol, *args])
     assert rc == 0
     return json.loads((out / "results.json").read_text())
 
@@ -214,7 +240,8 @@ def test_a_failed_run_resumes_without_repeating_stages(method, cache, tmp_path):
 
     method.requests.clear()
     again = evaluate(method, cache, tmp_path / "again", *args)
-    assert method.requests == [] and again["requests"] == {"sent": 0, "cached": 8 + n_scored}
+    assert method.requests == []
+    assert (again["requests"]["sent"], again["requests"]["cached"]) == (0, 8 + n_scored)
     assert ((tmp_path / "again" / "predictions.json").read_text()
             == (tmp_path / "resumed" / "predictions.json").read_text())
 
@@ -275,7 +302,7 @@ def test_a_killed_run_resumes_without_repeating_stages(cache, frames_dir, tmp_pa
 
     def argv(cache_dir: Path, out_dir: Path) -> list[str]:
         return ["eval", "--model", "viddiff", "--mode", "closed", "--data", "mini", "--limit",
-                "6", "--concurrency", str(concurrency), *OFFLINE, "--out", str(out_dir),
+                "6", "--concurrency", str(concurrency), *OFFLINE, *FAST, "--out", str(out_dir),
                 "--cache-dir", str(cache_dir), "--no-progress"]
 
     def command(cache_dir: Path, out_dir: Path) -> list[str]:
@@ -342,7 +369,8 @@ def test_a_killed_run_resumes_without_repeating_stages(cache, frames_dir, tmp_pa
     assert len({digest(b) for b in differencer}) == n_scored
     results = json.loads((out / "results.json").read_text())
     assert results["status_counts"] == {"ok": 6}
-    assert results["requests"] == {"sent": len(resent), "cached": len(answered)}
+    assert (results["requests"]["sent"], results["requests"]["cached"]) == (len(resent),
+                                                                              len(answered))
     # (3) the resumed run predicts what the uninterrupted run did
     assert ((out / "predictions.json").read_text()
             == (tmp_path / "uninterrupted" / "predictions.json").read_text())
@@ -394,7 +422,7 @@ def test_hallucinated_and_malformed_replies_are_repaired(method, cache, tmp_path
 def test_dry_run_builds_every_stage_and_sends_nothing(method, cache, tmp_path, capsys):
     samples = load_benchmark("mini").samples[:3]
     assert main(["eval", "--model", "viddiff", "--base-url", method.base_url, "--cache-dir",
-                 str(cache), "--limit", "3", "--dry-run", *OFFLINE]) == 0
+                 str(cache), "--limit", "3", "--dry-run", *OFFLINE, *FAST]) == 0
     assert method.requests == []
     expected = sum(2 + len(s.scored_keys) for s in samples)
     assert f"requests_to_send: {expected}" in capsys.readouterr().out
@@ -432,3 +460,216 @@ def test_bad_options_are_input_errors(method, cache):
 def test_the_clip_backend_names_its_extra_when_missing(method, cache):
     with pytest.raises(MissingExtraError, match=r"vdbench\[clip\]"):
         make_model("viddiff", call_context(cache, base_url=method.base_url), {})
+
+
+# --- the protocols: paper follows the reference's method, fast keeps vdbench's settings ------
+
+def bodies(server: FakeOpenAIServer, stage: str) -> list[dict]:
+    return [r.body for r in server.requests if stage_of(r.body) == stage]
+
+
+def test_the_paper_protocol_runs_the_reference_settings(method, cache, tmp_path):
+    samples = load_benchmark("mini").samples[:4]  # fitness; mini_02's stages reply is prose
+    n_scored = sum(len(s.scored_keys) for s in samples)
+    results = evaluate(method, cache, tmp_path / "paper", *OFFLINE, "--limit", "4",
+                       protocol="paper")
+    assert results["status_counts"] == {"ok": 4}
+    assert counts(method) == {"stages": 4, "refine": 4, "links": 4, "differencer": n_scored}
+    # five retrieval strings asked per stage; every call at temperature 1, 2048 tokens
+    assert all('at least 5 "retrieval_strings"' in prompt_text(b)
+               for b in bodies(method, "stages"))
+    assert {(r.body["temperature"], r.body["max_completion_tokens"])
+            for r in method.requests} == {(1.0, 2048)}
+    assert {b["model"] for b in bodies(method, "differencer")} == {PAPER_DIFFERENCER}
+    assert {b["model"] for s in ("stages", "refine", "links")
+            for b in bodies(method, s)} == {"gpt-4o-mini-2024-07-18"}
+
+    # the refinement's strings are those the localizer used; a malformed reply keeps the
+    # unrefined ones (mini_03), and so does the one-stage fallback's empty reply (mini_02)
+    outs = outputs(tmp_path / "paper")
+    squat = json.loads(outs["mini_00"]["raw"])["proposal"]["stages"]
+    assert [len(st["unrefined_strings"]) for st in squat] == [5, 5, 5]
+    assert all(SHARED in st["unrefined_strings"] and SHARED not in st["retrieval_strings"]
+               and len(st["retrieval_strings"]) == 4 for st in squat)
+    arms = json.loads(outs["mini_03"]["raw"])["proposal"]["stages"]
+    assert all(st["retrieval_strings"] == st["unrefined_strings"] for st in arms)
+    assert ("refinement: no usable stages in the reply; kept the unrefined retrieval strings"
+            in outs["mini_03"]["notes"])
+    refined = [prompt_text(b) for b in bodies(method, "refine")]
+    assert any(f'"{SHARED}"' in t and "Squat down" in t for t in refined)
+
+    # frames: fitness at 8 fps, every frame (32 a video), multi-frame windows 0.35 s apart
+    # (round(0.35 * 8) = 3 frames), against 4 fps and 2 frames under fast
+    sampling = results["provenance"]["frame_sampling"]
+    assert sampling["target_fps"]["fitness"] == 8.0 and sampling["max_frames"] is None
+    trace = json.loads(outs["mini_00"]["raw"])
+    assert [segs[-1][1] for segs in trace["localization"]["segments"].values()] == [32, 32]
+    preds = json.loads((tmp_path / "paper" / "predictions.json").read_text())
+    window = preds["mini_00"]["1"]["frames"]  # mini_00's difference 1 is multi-frame
+    assert {b - a for v in "ab" for a, b in pairwise(window[v])} == {3}
+
+    model = results["provenance"]["model"]
+    assert model["config"]["differencer_model"] == f"openai:{PAPER_DIFFERENCER}"
+    assert model["differencer"]["model"] == PAPER_DIFFERENCER
+    config = model["config"]
+    assert (config["n_retrieval_strings"], config["multiframe_sep_s"],
+            config["refine_retrieval"], config["open_protocol"]) == (5, 0.35, True, "standard")
+    assert (model["temperature"], model["max_tokens"]) == (1.0, 2048)
+    assert list(model["stages"]) == ["proposer", "refiner", "localizer", "differencer"]
+    assert model["stages"]["refiner"]["calls"] == 4 and "refiner" in results["cost_by_stage"]
+    assert "viddiff_refine" in model["prompts"]
+
+
+def test_the_fast_protocol_keeps_vdbenchs_settings(method, cache, tmp_path):
+    samples = load_benchmark("mini").samples[:2]
+    n_scored = sum(len(s.scored_keys) for s in samples)
+    results = evaluate(method, cache, tmp_path / "fast", *OFFLINE, "--limit", "2")
+    assert counts(method) == {"stages": 2, "links": 2, "differencer": n_scored}
+    assert all('at least 3 "retrieval_strings"' in prompt_text(b)
+               for b in bodies(method, "stages"))
+    assert {r.body["temperature"] for r in method.requests} == {0.0}
+    assert {b["model"] for b in bodies(method, "differencer")} == {"gpt-4o-2024-08-06"}
+    sampling = results["provenance"]["frame_sampling"]
+    assert sampling["target_fps"]["fitness"] == 4.0 and sampling["max_frames"] == 150
+    preds = json.loads((tmp_path / "fast" / "predictions.json").read_text())
+    window = preds["mini_00"]["1"]["frames"]  # 0.5 s at 4 fps: 2 sampled, 4 original frames
+    assert {b - a for v in "ab" for a, b in pairwise(window[v])} == {4}
+    model = results["provenance"]["model"]
+    assert list(model["stages"]) == ["proposer", "localizer", "differencer"]
+    assert model["prompt_hash"] == "bba78a0f0bb48f48"  # unchanged by the protocols
+    assert model["config"]["refine_retrieval"] is False and model["matcher"] is None
+
+
+def test_an_option_the_user_gives_wins_over_the_protocol(method, cache, tmp_path):
+    results = evaluate(method, cache, tmp_path / "given", *OFFLINE, "--limit", "1",
+                       "--model-option", "viddiff.refine_retrieval=false",
+                       "--model-option", "viddiff.differencer_model=gpt-4o",
+                       "--model-option", "viddiff.n_retrieval_strings=4", protocol="paper")
+    assert counts(method)["refine"] == 0
+    assert {b["model"] for b in bodies(method, "differencer")} == {"gpt-4o-2024-08-06"}
+    assert all('at least 4 "retrieval_strings"' in prompt_text(b)
+               for b in bodies(method, "stages"))
+    config = results["provenance"]["model"]["config"]
+    assert (config["refine_retrieval"], config["differencer_model"],
+            config["n_retrieval_strings"]) == (False, "gpt-4o", 4)
+    assert config["multiframe_sep_s"] == 0.35  # still the protocol's
+
+
+def test_the_method_samples_at_its_own_rates_unless_the_user_set_them(method, cache):
+    from vdbench.core.protocol import FAST, PAPER
+    from vdbench.pipeline.config import protocol_frame_spec
+
+    ctx = dataclasses.replace(call_context(cache, base_url=method.base_url), protocol=PAPER)
+    model = make_model("viddiff", ctx, {"viddiff.embedder": "offline"})
+    run = protocol_frame_spec(PAPER)
+    spec = model.frames_for(run)
+    assert spec.fps_by_domain["fitness"] == 8.0 and spec.max_frames is None
+    assert (spec.long_side, spec.over_cap) == (run.long_side, run.over_cap)
+    mine = model.frames_for(dataclasses.replace(run, max_frames=40, fps=2.0))
+    assert (mine.max_frames, mine.fps, mine.fps_by_domain) == (40, 2.0, run.fps_by_domain)
+    fast = make_model("viddiff", call_context(cache, base_url=method.base_url),
+                      {"viddiff.embedder": "offline", "viddiff.refine_retrieval": "true"})
+    assert fast.frames_for(protocol_frame_spec(FAST)) == protocol_frame_spec(FAST)
+    assert isinstance(fast, ViddiffModel) and fast.given == {"refine_retrieval": True}
+    assert fast.config.refine_retrieval and fast.config.n_retrieval_strings == 3
+
+
+def test_a_paper_dry_run_counts_the_refinement(method, cache, capsys):
+    samples = load_benchmark("mini").samples[:3]
+    assert main(["eval", "--model", "viddiff", "--base-url", method.base_url, "--cache-dir",
+                 str(cache), "--limit", "3", "--dry-run", *OFFLINE, "--protocol", "paper"]) == 0
+    assert method.requests == []
+    expected = sum(3 + len(s.scored_keys) for s in samples)
+    assert f"requests_to_send: {expected}" in capsys.readouterr().out
+
+
+def _loud(text: str) -> str:
+    return text.upper() + "!"
+
+
+def _quiet(text: str) -> str:
+    return re.sub(r"[^\w\s]", "", text.casefold()).strip()
+
+
+def test_open_protocol_paper_matches_before_differencing(method, cache, tmp_path, monkeypatch):
+    monkeypatch.setattr("vdbench.scoring.judge.select.get_judge",
+                        lambda spec, ctx: OfflineJudge("lexical"))
+    samples = load_benchmark("mini").samples[:4]
+    for s in samples:  # every labelled difference proposed, in the proposer's own wording
+        method.method.open_descriptions[s.action_description] = [
+            _loud(s.differences_annotated[k].description) for k in s.labelled_keys]
+    inner = method.reply
+
+    def match_by_meaning(body: dict) -> str:  # the matcher sees through the wording
+        if stage_of(body) != "match":
+            return inner(body)
+        text = prompt_text(body)
+        gt = json.loads(re.search(r"^List 1: (.*)$", text, re.MULTILINE).group(1))
+        pred = json.loads(re.search(r"^List 2: (.*)$", text, re.MULTILINE).group(1))
+        by_text = {_quiet(d): k for k, d in pred.items()}
+        return json.dumps({"matches": [{"gt": k, "pred": by_text.get(_quiet(d))}
+                                       for k, d in gt.items()]})
+
+    method.reply = match_by_meaning
+    results = evaluate(method, cache, tmp_path / "open", *OFFLINE, "--mode", "open",
+                       "--judge", "offline", "--limit", "4",
+                       "--model-option", "viddiff.open_protocol=paper")
+    assert results["status_counts"] == {"ok": 4}
+    n_scored = sum(len(s.scored_keys) for s in samples)
+    # one matching call a sample (mini_00 and mini_01 ask the same one: the second may come
+    # from the cache), with the judge's matching model and reply schema; only the matched a/b
+    # differences are asked (fillers and matches to c-labelled keys are not)
+    matcher = results["provenance"]["model"]["stages"]["matcher"]
+    assert matcher["calls"] == 4 and len(bodies(method, "match")) == 4 - matcher["cached"]
+    assert counts(method) == {"differences": 4, "stages": 4, "links": 4,
+                              "match": 4 - matcher["cached"], "differencer": n_scored}
+    for body in bodies(method, "match"):
+        assert body["model"] == "gpt-4o-2024-08-06"
+        assert body["response_format"]["type"] == "json_schema"
+    asked = [prompt_text(b) for b in bodies(method, "differencer")]
+    assert all(re.search(r'"[^"a-z]+!"', t) for t in asked)  # the proposal's own wording
+
+    preds = json.loads((tmp_path / "open" / "predictions.json").read_text())
+    outs = outputs(tmp_path / "open")
+    for s in samples:
+        pred = preds[s.sample_key]
+        assert sorted(pred) == sorted(s.scored_keys)  # keyed by annotated keys
+        for k, p in pred.items():
+            assert p["description"] == s.differences_annotated[k].description
+            assert set(p["frames"]) == {"a", "b"}
+        notes = outs[s.sample_key]["notes"]
+        assert any(n.startswith("already matched") for n in notes)
+        assert any("dropped unmatched proposal(s)" in n for n in notes)
+        trace = json.loads(outs[s.sample_key]["raw"])
+        assert {k for k, v in trace["matching"]["matches"].items() if v} == set(s.labelled_keys)
+    assert any("labelled c (never scored)" in n for n in outs["mini_01"]["notes"])
+    model = results["provenance"]["model"]
+    assert model["config"]["open_protocol"] == "paper"
+    assert model["matcher"]["model"] == "gpt-4o-2024-08-06"
+    assert model["stages"]["matcher"]["calls"] == 4
+    assert "judge_match" in model["prompts"]
+    # scored with no judge and no direction check, and recorded as matched by the method
+    assert results["judge"]["name"] == "matched by the method (viddiff open_protocol=paper)"
+    assert "measured" not in results["judge"]
+    assert not (tmp_path / "open" / "judge.jsonl").exists()
+    rows = [json.loads(x) for x in (tmp_path / "open" / "samples.jsonl").open()]
+    assert all(r["pred_key"] == r["gt_key"] and not r["flipped"] for r in rows)
+    assert results["metrics"]["recall"] == pytest.approx(
+        sum(r["correct"] for r in rows) / len(rows))
+
+
+def test_a_malformed_matching_reply_is_asked_again_then_fails_the_sample(method, cache,
+                                                                        tmp_path):
+    inner = method.reply
+    method.reply = lambda body: ("no idea" if stage_of(body) == "match" else inner(body))
+    s = load_benchmark("mini").samples[0]
+    method.method.open_descriptions[s.action_description] = [
+        s.differences_annotated[k].description for k in s.labelled_keys]
+    evaluate(method, cache, tmp_path / "bad", *OFFLINE, "--mode", "open", "--judge", "offline",
+             "--limit", "1", "--max-failures", "1",
+             "--model-option", "viddiff.open_protocol=paper")
+    out = outputs(tmp_path / "bad")[s.sample_key]
+    assert out["status"] == "parse_error" and "malformed matching reply" in out["error"]
+    assert counts(method)["match"] == 3 and counts(method)["differencer"] == 0
+    seeds = sorted(b["seed"] for b in bodies(method, "match"))
+    assert seeds == [0, 1, 2]

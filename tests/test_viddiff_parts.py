@@ -17,10 +17,11 @@ from PIL import Image
 
 from vdbench.core.errors import InputError
 from vdbench.core.options import parse_options
+from vdbench.core.protocol import FAST, PAPER
 from vdbench.data.loader import load_benchmark
 from vdbench.frames.types import Clip, Frame
 from vdbench.llm.types import GenerationConfig
-from vdbench.models.viddiff.config import ViddiffConfig
+from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions
 from vdbench.models.viddiff.differencer import parse_answer
 from vdbench.models.viddiff.embeddings import (
     CachedEmbedder,
@@ -35,6 +36,7 @@ from vdbench.models.viddiff.proposer import (
     Stage,
     parse_differences,
     parse_links,
+    parse_refined,
     parse_stages,
     propose,
 )
@@ -48,11 +50,32 @@ def test_defaults_are_the_papers():
     assert (c.localizer, c.clip_model, c.clip_pretrained) == ("clip", "ViT-bigG-14",
                                                              "laion2b_s39b_b160k")
     assert c.max_stages == 5 and c.multiframe_n == 3
+    assert (c.refine_retrieval, c.open_protocol) == (False, "standard")
+
+
+def test_the_protocol_sets_the_defaults_and_a_given_option_wins():
+    paper = ViddiffOptions().resolve(PAPER.viddiff)
+    assert (paper.proposer_model, paper.differencer_model) == ("gpt-4o-mini",
+                                                               "openai:gpt-4o-2024-05-13")
+    assert (paper.n_retrieval_strings, paper.multiframe_sep_s, paper.refine_retrieval,
+            paper.open_protocol) == (5, 0.35, True, "standard")
+    assert ViddiffOptions().resolve(FAST.viddiff) == ViddiffConfig()
+    given = parse_options(ViddiffOptions, {
+        "viddiff.differencer_model": "gpt-4.1", "viddiff.n_retrieval_strings": "2",
+        "viddiff.refine_retrieval": "false", "viddiff.open_protocol": "paper",
+        "viddiff.localizer": "random"}, "viddiff")
+    assert given.given() == {"differencer_model": "gpt-4.1", "n_retrieval_strings": 2,
+                             "refine_retrieval": False, "open_protocol": "paper"}
+    resolved = given.resolve(PAPER.viddiff)
+    assert (resolved.differencer_model, resolved.n_retrieval_strings, resolved.refine_retrieval,
+            resolved.open_protocol) == ("gpt-4.1", 2, False, "paper")
+    assert (resolved.multiframe_sep_s, resolved.localizer) == (0.35, "random")
 
 
 def test_flat_command_line_keys_are_typed():
-    c = parse_options(ViddiffConfig, {"viddiff.localizer": "random", "viddiff.multiframe_n": "7",
-                                      "viddiff.stay_probability": "0.9"}, "viddiff")
+    c = parse_options(ViddiffOptions, {"viddiff.localizer": "random",
+                                       "viddiff.multiframe_n": "7",
+                                       "viddiff.stay_probability": "0.9"}, "viddiff")
     assert (c.localizer, c.multiframe_n, c.stay_probability) == ("random", 7, 0.9)
 
 
@@ -60,12 +83,15 @@ def test_flat_command_line_keys_are_typed():
     ({"viddiff.localizer": "gt"}, "localizer: expected one of clip, random, oracle"),
     ({"viddiff.multiframe_n": "three"}, "multiframe_n: expected int"),
     ({"viddiff.max_stages": "0"}, "max_stages: must be at least 1"),
+    ({"viddiff.n_retrieval_strings": "0"}, "n_retrieval_strings: must be at least 1"),
+    ({"viddiff.open_protocol": "reference"}, "open_protocol: expected one of standard, paper"),
+    ({"viddiff.refine_retrieval": "maybe"}, "refine_retrieval: expected true or false"),
     ({"viddiff.stages": "3"}, "viddiff.stages: not an option of viddiff"),
     ({"viddiff.differencer_model": "viddiff"}, "must be a chat model"),
 ])
 def test_bad_options(extra, message):
     with pytest.raises(InputError, match=message):
-        parse_options(ViddiffConfig, extra, "viddiff")
+        parse_options(ViddiffOptions, extra, "viddiff")
 
 
 # --- stage 1 replies ----------------------------------------------------------------------
@@ -103,6 +129,31 @@ def test_stages_are_validated_with_a_whole_action_fallback():
     assert len(repairs) == 3
     stages, repairs = parse_stages("[]", max_stages=3, action="a squat")
     assert stages == [Stage("whole action", "a squat", ("a squat",))] and repairs
+
+
+def test_refined_strings_replace_the_stages_strings_and_fall_back_stage_by_stage():
+    stages = [Stage("descent", "going down", ("A photo of a person bending", "A photo")),
+              Stage("bottom", "lowest point", ("A photo of deep knees", "A photo")),
+              Stage("ascent", "going up", ("A photo of a person rising", "A photo"))]
+    reply = json.dumps({"stages": [
+        {"name": "Descent", "retrieval_strings": ["A photo of a person bending"]},
+        {"name": "bottom", "retrieval_strings": []},
+        {"name": "extra", "retrieval_strings": ["x"]},
+    ]})
+    refined, repairs = parse_refined(reply, stages)
+    assert [(s.name, s.description) for s in refined] == [(s.name, s.description)
+                                                          for s in stages]
+    assert [s.retrieval_strings for s in refined] == [
+        ("A photo of a person bending",), stages[1].retrieval_strings,
+        stages[2].retrieval_strings]
+    assert any("'Descent' read as 'descent'" in r for r in repairs)
+    assert any("'bottom' lost every string" in r for r in repairs)
+    assert any("'ascent' was left out" in r for r in repairs)
+    assert any("dropped a stage" in r and "extra" in r for r in repairs)
+    for malformed in ("no JSON", '{"stages": "none"}', "{}"):
+        kept, repairs = parse_refined(malformed, stages)
+        assert kept == stages and repairs == [
+            "refinement: no usable stages in the reply; kept the unrefined retrieval strings"]
 
 
 STAGES3 = [Stage(n, "", (n,)) for n in ("start", "bottom of the squat", "end")]
@@ -309,3 +360,73 @@ def test_clip_backend_load_failure_is_an_input_error(monkeypatch):
     _fake_clip_modules(monkeypatch, fail=True)
     with pytest.raises(InputError, match="viddiff.clip_pretrained to a local checkpoint"):
         ClipEmbedder("ViT-bigG-14", "laion2b_s39b_b160k").embed_texts(["x"])
+
+
+# --- stage 1: the refinement call, and the proposals keyed by annotated keys -----------------
+
+def test_propose_refines_through_its_own_asker_alongside_the_links():
+    sample = load_benchmark("mini").samples[0]
+    stages_reply = json.dumps({"stages": [
+        {"name": n, "description": n, "retrieval_strings": [f"A photo of {n}", "A photo"]}
+        for n in ("down", "up")]})
+    refine_reply = json.dumps({"stages": [{"name": n, "retrieval_strings": [f"A photo of {n}"]}
+                                          for n in ("down", "up")]})
+    asked: list[tuple[str, str]] = []
+
+    def asker(stage):
+        async def ask(request):
+            text = request.text
+            asked.append((stage, text))
+            if "tells its own stage apart" in text:
+                return refine_reply
+            if "sub-action stages" in text:
+                return stages_reply
+            return "{}"
+        return ask
+
+    config = ViddiffConfig(refine_retrieval=True, n_retrieval_strings=5)
+    proposal = asyncio.run(propose(asker("proposer"), sample, "closed", config,
+                                   GenerationConfig(temperature=1.0), None, asker("refiner")))
+    assert [s.retrieval_strings for s in proposal.stages] == [("A photo of down",),
+                                                              ("A photo of up",)]
+    assert proposal.unrefined == (("A photo of down", "A photo"), ("A photo of up", "A photo"))
+    refine = [t for stage, t in asked if stage == "refiner"]
+    assert len(refine) == 1 and '"retrieval_strings": [\n' in refine[0]
+    assert sample.action_description in refine[0]
+    assert [stage for stage, _ in asked].count("proposer") == 2  # stages and links
+    assert 'at least 5 "retrieval_strings"' in asked[0][1]
+    stages = proposal.to_json()["stages"]
+    assert stages[0] == {"name": "down", "retrieval_strings": ["A photo of down"],
+                         "unrefined_strings": ["A photo of down", "A photo"]}
+
+
+def test_a_proposal_keyed_by_annotated_keys_keeps_only_the_matched_differences():
+    proposal = Proposal(tuple(DIFFS), tuple(STAGES3), {"0": (0,), "1": (1, 2), "4": (2,)})
+    keyed = proposal.keyed({"4": "2", "0": "5"})
+    assert [(d.key, d.description) for d in keyed.differences] == [
+        ("2", "the arms are higher"), ("5", "the squat is deeper")]
+    assert keyed.links == {"2": (2,), "5": (0,)} and keyed.stages == proposal.stages
+    assert proposal.keyed({}).differences == ()
+
+
+# --- the matching shared with the judge (tasks.matching) -------------------------------------
+
+def test_the_matching_prompt_reply_and_one_to_one_rule():
+    from vdbench.tasks.matching import enforce_matching, parse_match_reply, render_match_prompt
+    from vdbench.tasks.prompts import PromptSet
+
+    text = render_match_prompt(PromptSet.default(), "a squat", {"0": "deeper", "2": "faster"},
+                               {"0": "DEEPER", "1": "slower"})
+    assert 'List 1: {"0": "deeper", "2": "faster"}' in text and '["0", "2"]' in text
+    assert parse_match_reply('{"matches": [{"gt": "0", "pred": "1"}, {"gt": 2, "pred": null}]}'
+                             ) == {"0": "1", "2": None}
+    assert parse_match_reply('```json\n{"matches": {"0": "None", "2": "0"}}\n```') == {
+        "0": None, "2": "0"}
+    for bad in ("no", '{"answer": 1}', '{"matches": 3}', '{"matches": [{"pred": "1"}]}'):
+        with pytest.raises(ValueError):
+            parse_match_reply(bad)
+    matching, dropped = enforce_matching({"0": "1", "2": "1", "7": "0", "3": "9"},
+                                         ["0", "2", "3"], ["0", "1"])
+    assert matching == {"0": "1", "2": None, "3": None}
+    assert dropped == ["unknown annotated key '7'", "'3' -> unknown predicted key '9'",
+                       "'2' -> '1' already matched"]

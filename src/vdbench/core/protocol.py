@@ -35,6 +35,7 @@ class ProvidersProtocol:
     anthropic_jpeg_quality: int | None = None  # re-encode frames as JPEG at this quality
     gemini_input: Literal["frames", "video"] = "frames"
     gemini_video_fps: float | None = None  # None: the sampling rate; 1: each frame lasts 1 s
+    gemini_api_defaults: bool = False  # send no generation settings: Gemini's own apply
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,12 @@ PAPER = Protocol(
     description="the settings of the authors' reference code (jmhb0/viddiff)",
     frames=FramesProtocol(over_cap="refuse", long_side=None, image_format="png"),
     providers=ProvidersProtocol(openai_detail="high", anthropic_jpeg_quality=75,
-                                gemini_input="video", gemini_video_fps=1.0),
+                                gemini_input="video", gemini_video_fps=1.0,
+                                gemini_api_defaults=True),
     generation=GenerationProtocol(temperature=1.0, json_mode=True),
     judge=JudgeProtocol(temperature=1.0, batch_across_samples=True),
     viddiff=ViddiffProtocol(
-        proposer_model="gpt-4o-mini", differencer_model="gpt-4o-2024-05-13",
+        proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
         fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
         refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard"),
 )

@@ -24,6 +24,7 @@ class Price:
 # List prices in USD for prompts under the long-context tier. Add a row when pinning a snapshot.
 PRICES: dict[str, Price] = {
     "gpt-4o-2024-08-06": Price(2.50, 10.00),
+    "gpt-4o-2024-05-13": Price(5.00, 15.00),  # the reference's VidDiff differencer
     "gpt-4o-mini-2024-07-18": Price(0.15, 0.60),
     "gpt-4.1-2025-04-14": Price(2.00, 8.00),
     "claude-3-5-sonnet-20240620": Price(3.00, 15.00),

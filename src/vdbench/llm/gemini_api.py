@@ -141,7 +141,8 @@ class GeminiAdapter(ProviderAdapter):
     key_var = "GEMINI_API_KEY"
 
     def __init__(self, model_id: str, ctx: CallContext, input_mode: InputMode = "frames",
-                 upload_policy: UploadPolicy = UploadPolicy(), video_fps: float | None = None):
+                 upload_policy: UploadPolicy = UploadPolicy(), video_fps: float | None = None,
+                 api_defaults: bool = False):
         genai = require("google.genai", "gemini")
         from google.genai import types
 
@@ -151,6 +152,7 @@ class GeminiAdapter(ProviderAdapter):
         self.model_id = model_id
         self.input_mode = input_mode
         self.video_fps = video_fps  # playback rate of uploaded videos (None: sampling rate)
+        self.api_defaults = api_defaults
         self.uploads = ClipUploads(upload_policy, video_fps)
         http_options = types.HttpOptions(
             base_url=ctx.base_url or os.environ.get("GEMINI_BASE_URL"),
@@ -165,6 +167,8 @@ class GeminiAdapter(ProviderAdapter):
             identity["video_encoding"] = VIDEO_ENCODING
             if self.video_fps is not None:
                 identity["video_fps"] = self.video_fps
+        if self.api_defaults:
+            identity["generation"] = "api defaults"
         return identity
 
     async def generate_args(self, client: Any, request: ChatRequest) -> tuple[list[Any], Any]:
@@ -174,13 +178,16 @@ class GeminiAdapter(ProviderAdapter):
 
         parts = await self._parts(client, request)
         config = request.config
-        generation = types.GenerateContentConfig(
-            temperature=config.temperature,
-            seed=config.seed,
-            max_output_tokens=config.max_tokens,
-            system_instruction=request.system,
-            response_mime_type="application/json" if config.json_mode else None,
-        )
+        if self.api_defaults:  # as the reference: Gemini's own sampling settings apply
+            generation = types.GenerateContentConfig(system_instruction=request.system)
+        else:
+            generation = types.GenerateContentConfig(
+                temperature=config.temperature,
+                seed=config.seed,
+                max_output_tokens=config.max_tokens,
+                system_instruction=request.system,
+                response_mime_type="application/json" if config.json_mode else None,
+            )
         return [types.Content(role="user", parts=parts)], generation
 
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]:
@@ -258,4 +265,5 @@ def gemini_adapter(model_id: str, ctx: CallContext, options: GeminiOptions) -> G
     providers = ctx.protocol.providers
     mode = options.gemini_input or providers.gemini_input
     return GeminiAdapter(model_id, ctx, mode,
-                         video_fps=providers.gemini_video_fps if mode == "video" else None)
+                         video_fps=providers.gemini_video_fps if mode == "video" else None,
+                         api_defaults=providers.gemini_api_defaults)

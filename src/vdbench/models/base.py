@@ -35,6 +35,13 @@ class Model(ABC):
         otherwise (the VidDiff method's own rates under the paper protocol)."""
         return spec
 
+    def matched_by_itself(self) -> dict[str, Any] | None:
+        """Open mode: None when a judge matches the model's differences to the annotated ones
+        (the standard protocol); else who matched them (the VidDiff method's
+        open_protocol=paper keys its answers by annotated keys itself), scored with no judge
+        and no direction check."""
+        return None
+
     async def preflight(self) -> None:  # noqa: B027 - optional hook
         """Before the first sample: check that what the model calls is there (RunFailure)."""
 

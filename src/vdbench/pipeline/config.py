@@ -54,6 +54,7 @@ class EvalConfig:
     seed: int = 0
     concurrency: int = 8
     cache_dir: Path | None = None
+    frame_cache_gb: float = 20.0  # --frame-cache-gb: the frame cache's size limit (LRU)
     video_root: Path | None = None
     skip_missing: bool = False
     frame_spec: FrameSpec | None = None  # None: the protocol's, with frame_overrides on top
@@ -79,6 +80,8 @@ class EvalConfig:
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise InputError(f"--concurrency: must be at least 1, got {self.concurrency}")
+        if not self.frame_cache_gb > 0:
+            raise InputError(f"--frame-cache-gb: must be positive, got {self.frame_cache_gb}")
         self.allowed_failures(1)  # checks the form now, not at the end of the run
         if self.epochs < 1:
             raise InputError(f"--epochs: must be at least 1, got {self.epochs}")
@@ -86,8 +89,11 @@ class EvalConfig:
             parse_price(self.price)
         self.protocol = get_protocol(self.protocol_name, self.prompts_dir)
         if self.frame_spec is None:
+            overrides = dict(self.frame_overrides)
+            if overrides.get("fps") is not None:  # one rate for every domain replaces theirs
+                overrides["fps_by_domain"] = {}
             self.frame_spec = dataclasses.replace(protocol_frame_spec(self.protocol),
-                                                  **self.frame_overrides)
+                                                  **overrides)
         if self.max_cost is not None and not self.max_cost >= 0:
             raise InputError(f"--max-cost: expected a non-negative amount, got {self.max_cost}")
 

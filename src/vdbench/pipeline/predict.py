@@ -1,11 +1,12 @@
-"""Run a model over samples: frames prepared in threads, samples in flight bounded, every
-failure recorded for its sample, a bad configuration stopping the run."""
+"""Run a model over samples: frames prepared ahead on every core, samples in flight bounded,
+every failure recorded for its sample, a bad configuration stopping the run."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vdbench.core.errors import InputError, RunFailure
 from vdbench.core.types import SampleOutput, Status
@@ -13,6 +14,13 @@ from vdbench.data.schema import Sample
 from vdbench.llm.errors import summarize
 from vdbench.models.base import EvalItem, Model
 from vdbench.pipeline.config import EvalConfig
+
+if TYPE_CHECKING:
+    from vdbench.frames.prepare import FramePool
+
+# Below this many pairs the frames are prepared in threads: starting worker processes costs
+# more than it saves (the bundled mini benchmark has 18 pairs).
+PROCESS_MIN_PAIRS = 32
 
 
 class Observer:
@@ -26,34 +34,45 @@ class Observer:
         """A provider batch job changed state (--batch); `event.describe()` says how."""
 
 
+def samples_in_flight(cfg: EvalConfig, n_samples: int) -> int:
+    """How many samples may be started and not finished: twice --concurrency. The runtime
+    bounds the requests to --concurrency; the other half are samples whose frames are
+    prepared and whose requests are built and waiting, so a request starts as soon as a slot
+    frees instead of after its sample's frames are read. Prepared clips never number more
+    than this many pairs, whatever the size of the run. With --batch every sample is in
+    flight at once: its requests wait for a job, and a job holds as many as the provider
+    allows."""
+    if cfg.runtime_settings().batch:
+        return max(n_samples, 1)
+    return 2 * cfg.concurrency
+
+
 async def predict_all(
     samples: list[Sample], model: Model, cfg: EvalConfig, video_root: Path,
     observer: Observer | None = None,
 ) -> list[SampleOutput]:
-    """Run the model on every sample, frames prepared in threads; failures recorded per sample."""
-    preparer = None
+    """Run the model on every sample, frames prepared ahead; failures recorded per sample."""
+    pool: FramePool | None = None
     if model.needs_frames:
-        from vdbench.frames.prepare import FramePreparer
+        from vdbench.frames.prepare import FramePool, FramePreparer
 
         preparer = FramePreparer(model.frames_for(cfg.frames), cfg.runtime_settings().cache_dir,
-                                 video_root)
+                                 video_root, cache_limit_gb=cfg.frame_cache_gb)
+        workers = os.cpu_count() or 1
+        pool = FramePool(preparer, workers, processes=len(samples) >= PROCESS_MIN_PAIRS)
     observer = observer or Observer()
     observer.start(len(samples))
-    # Bounds samples in flight, frames included: prepared clips never pile up behind the API.
-    # With --batch every sample is in flight at once: its requests wait for a job, and a job
-    # holds as many of them as the provider allows.
-    batch = cfg.runtime_settings().batch
-    in_flight = asyncio.Semaphore(max(len(samples), 1) if batch else cfg.concurrency)
-    frame_slots = asyncio.Semaphore(os.cpu_count() or 1)
+    in_flight = asyncio.Semaphore(samples_in_flight(cfg, len(samples)))
 
     async def predict(sample: Sample) -> SampleOutput:
         clips = None
-        if preparer is not None:
-            async with frame_slots:
-                try:
-                    clips = await asyncio.to_thread(preparer.prepare_pair, sample)
-                except Exception as exc:  # a broken video fails its sample, not the run
-                    return _failed(sample, "frame_error", exc)
+        if pool is not None:
+            try:
+                clips = await pool.prepare_pair(sample)
+            except RunFailure:  # the frame workers are gone: no sample can get frames
+                raise
+            except Exception as exc:  # a broken video fails its sample, not the run
+                return _failed(sample, "frame_error", exc)
         try:
             return await model.predict(EvalItem(sample, cfg.mode, clips))
         except (InputError, RunFailure):
@@ -76,7 +95,11 @@ async def predict_all(
         observer.done(out)
         return out
 
-    outputs = await asyncio.gather(*(one(s) for s in samples))
+    try:
+        outputs = await asyncio.gather(*(one(s) for s in samples))
+    finally:
+        if pool is not None:
+            pool.close()
     if refusals:
         raise refusals[0]
     return [o for o in outputs if o is not None]

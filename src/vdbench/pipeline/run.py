@@ -220,7 +220,8 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
             p.seed: build_model(cfg, dataclasses.replace(ctx, seed=p.seed))
             for p in passes if p.seed != cfg.seed}
         judge = None
-        if cfg.mode == "open":  # an unusable judge stops the run before any model call
+        matched_by = model.matched_by_itself() if cfg.mode == "open" else None
+        if cfg.mode == "open" and matched_by is None:  # an unusable judge stops the run early
             from vdbench.scoring.judge.select import get_judge
 
             judge = get_judge(cfg.judge, ctx)
@@ -237,7 +238,8 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
                 await m.aclose()
         try:
             scored_runs = [await score_predictions(p.samples, as_predictions(outs), cfg,
-                                                   _statuses(outs), judge)
+                                                   _statuses(outs), judge,
+                                                   matched_by=matched_by)
                            for p, outs in zip(passes, runs)]
         finally:
             if judge is not None:

@@ -28,14 +28,21 @@ class Scored:
 async def score_predictions(
     samples: list[Sample], preds: Predictions, cfg: EvalConfig,
     statuses: dict[str, str] | None = None, judge: Judge | None = None,
-    ctx: CallContext | None = None,
+    ctx: CallContext | None = None, matched_by: dict[str, Any] | None = None,
 ) -> Scored:
     """Closed mode needs neither judge nor context; open mode takes the run's judge, or makes
-    one from `cfg.judge` in `ctx` and closes it."""
+    one from `cfg.judge` in `ctx` and closes it. `matched_by`: the model keyed its open-mode
+    answers by annotated keys itself (VidDiff's open_protocol=paper): scored with no judge
+    and no direction check, and recorded as such, so it is never ranked with judged runs."""
     judge_log = None
-    if cfg.mode == "closed":
+    if cfg.mode == "closed" or matched_by is not None:
+        from vdbench.scoring.open import open_results
+
         rows = score_rows(samples, preds, statuses)
-        results = closed_results(samples, rows)
+        results = closed_results(samples, rows) if cfg.mode == "closed" else open_results(
+            samples, rows)
+        if matched_by is not None:
+            results["judge"] = matched_by
     else:
         from vdbench.scoring.judge.select import get_judge
         from vdbench.scoring.open import judge_open, open_results

@@ -16,39 +16,9 @@ from vdbench.data.schema import Sample
 from vdbench.llm.errors import summarize
 from vdbench.scoring.closed import ScoredDifference, breakdowns, rate_block
 from vdbench.scoring.judge.base import Judge, MatchTask
+from vdbench.tasks.matching import enforce_matching
 
 DIRECTION_BATCH = 6  # pairs per direction-check call, as in the paper
-
-
-def enforce_matching(
-    raw: dict[str, Any], gt_keys: list[str], pred_keys: list[str]
-) -> tuple[dict[str, str | None], list[str]]:
-    """A valid one-to-one matching from a judge's reply, and what had to be dropped.
-
-    Keys that do not exist are dropped; when several annotated differences claim the same
-    prediction, only the first (in annotation order) keeps it, so recall cannot be inflated.
-    """
-    raw = {str(k): (None if v is None else str(v)) for k, v in raw.items()}
-    out: dict[str, str | None] = dict.fromkeys(gt_keys)
-    dropped: list[str] = []
-    used: set[str] = set()
-    for k, v in raw.items():
-        k, v = str(k), (None if v is None else str(v))
-        if k not in out:
-            dropped.append(f"unknown annotated key {k!r}")
-        elif v is not None and v not in pred_keys:
-            dropped.append(f"{k!r} -> unknown predicted key {v!r}")
-    for k in gt_keys:
-        v = raw.get(k)
-        v = None if v is None else str(v)
-        if v is None or v not in pred_keys:
-            continue
-        if v in used:
-            dropped.append(f"{k!r} -> {v!r} already matched")
-            continue
-        used.add(v)
-        out[k] = v
-    return out, dropped
 
 
 def _flip(label: str) -> str:

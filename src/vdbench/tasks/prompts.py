@@ -75,6 +75,8 @@ PLACEHOLDERS: Mapping[str, Placeholders] = MappingProxyType({
     # stage 1: the action's sub-action stages and their retrieval strings
     "viddiff_stages": Placeholders(
         required={"action": str, "max_stages": int, "n_strings": int}),
+    # stage 1 (refine_retrieval): the same stages, keeping the strings that tell them apart
+    "viddiff_refine": Placeholders(required={"action": str, "stages": str}),
     # stage 1: which stages show which difference
     "viddiff_links": Placeholders(
         required={"action": str, "stages": str, "differences": str}),

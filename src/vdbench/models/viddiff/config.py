@@ -1,25 +1,35 @@
-"""The VidDiff method's settings, with the paper's defaults; set with
-`--model-option viddiff.KEY=VALUE`."""
+"""The VidDiff method's settings. The run's protocol (`ctx.protocol.viddiff`: paper follows the
+authors' reference code, fast is cheaper) sets the defaults of the settings it names; a
+`--model-option viddiff.KEY=VALUE` the user gives wins over the protocol.
+
+`ViddiffOptions` is what `--model-option` is checked against: every setting the protocol sets
+is None unless given. `ViddiffOptions.resolve(protocol)` fills those from the protocol and gives
+the `ViddiffConfig` the stages read (recorded whole as provenance.model.config)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar, Literal
 
 from vdbench.core.errors import InputError
+from vdbench.core.protocol import ViddiffProtocol
+from vdbench.llm.aliases import ALIASES
 
 LOCALIZERS = ("clip", "random", "oracle")
 EMBEDDERS = ("clip", "offline")
 UNLINKED = ("middle", "all")
+OpenProtocol = Literal["standard", "paper"]
+# The settings the protocol sets (ViddiffProtocol's fields that are method options).
+FROM_PROTOCOL = ("proposer_model", "differencer_model", "n_retrieval_strings",
+                 "multiframe_sep_s", "refine_retrieval", "open_protocol")
+_STANDARD = ViddiffProtocol()  # the fast protocol's values: ViddiffConfig()'s defaults
 
 
 @dataclass(frozen=True)
-class ViddiffConfig:
-    option_prefix: ClassVar[str] = "viddiff."  # --model-option viddiff.localizer=random
+class _MethodSettings:
+    """The settings no protocol sets, with the paper's values."""
 
-    # Stage 1 and 3 models, as in the paper: an LLM proposes, a VLM compares frames.
-    proposer_model: str = "gpt-4o-mini"
-    differencer_model: str = "gpt-4o"
     # Stage 2. The public code's CLIP server runs open_clip ViT-bigG-14 (laion2b_s39b_b160k).
     localizer: str = "clip"
     embedder: str = "clip"
@@ -27,27 +37,100 @@ class ViddiffConfig:
     clip_pretrained: str = "laion2b_s39b_b160k"
     clip_device: str = "auto"  # auto: cuda when available, else cpu
     max_stages: int = 5  # the public proposer prompt asks for "5 steps or fewer"
-    n_retrieval_strings: int = 3  # per stage ("at least N" in the public prompt; N is ours)
     stay_probability: float = 0.5  # Viterbi self-transition; 0.5 = no duration prior
     # Multi-frame ("gt_1") differences: an odd window around the linked stages, as in the
-    # public code; its count and spacing live in an unpublished config, so these are ours.
+    # public code (retriever.multiframe.nframes = 3).
     multiframe_n: int = 3
-    multiframe_sep_s: float = 0.5  # never less than one sampled frame
     unlinked: str = "middle"  # stage(s) for a difference the linking left out: middle or all
 
-    def __post_init__(self) -> None:
+    def _check_method(self) -> None:
         choices = {"localizer": LOCALIZERS, "embedder": EMBEDDERS, "unlinked": UNLINKED}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(f"viddiff option {name}: expected one of {', '.join(allowed)}, "
                                  f"got {getattr(self, name)!r}")
-        for name in ("max_stages", "n_retrieval_strings", "multiframe_n"):
+        for name in ("max_stages", "multiframe_n"):
             if getattr(self, name) < 1:
                 raise InputError(f"viddiff option {name}: must be at least 1")
         if not 0.0 < self.stay_probability < 1.0:
             raise InputError("viddiff option stay_probability: must be in (0, 1)")
-        if self.multiframe_sep_s < 0:
-            raise InputError("viddiff option multiframe_sep_s: must be >= 0")
-        for name in ("proposer_model", "differencer_model"):
-            if getattr(self, name) == "viddiff":
-                raise InputError(f"viddiff option {name}: must be a chat model, not viddiff")
+
+
+@dataclass(frozen=True)
+class ViddiffConfig(_MethodSettings):
+    """The settings in force, every one set (defaults: the fast protocol's)."""
+
+    # Stage 1 and 3 models: an LLM proposes, a VLM compares frames.
+    proposer_model: str = _STANDARD.proposer_model
+    differencer_model: str = _STANDARD.differencer_model
+    n_retrieval_strings: int = _STANDARD.n_retrieval_strings  # per stage ("at least N")
+    # Spacing of a multi-frame window (never less than one sampled frame); the reference's
+    # retriever.multiframe.frames_sep_seconds is 0.35.
+    multiframe_sep_s: float = _STANDARD.multiframe_sep_s
+    # A second proposer call that drops retrieval strings too like those of other stages
+    # (the reference's filter_retrieval_keys).
+    refine_retrieval: bool = _STANDARD.refine_retrieval
+    # Open mode. standard: the proposals are predictions, matched by the run's judge.
+    # paper: the reference's variant: the proposals are matched to the annotated differences
+    # before differencing (unmatched ones dropped, kept ones keyed by annotated key), and the
+    # scorer checks no direction (reported apart).
+    open_protocol: OpenProtocol = _STANDARD.open_protocol
+
+    def __post_init__(self) -> None:
+        self._check_method()
+        _check_protocol_settings({n: getattr(self, n) for n in FROM_PROTOCOL})
+
+
+@dataclass(frozen=True)
+class ViddiffOptions(_MethodSettings):
+    """`--model-option viddiff.KEY=VALUE`; None: the run's protocol's value."""
+
+    option_prefix: ClassVar[str] = "viddiff."  # --model-option viddiff.localizer=random
+
+    proposer_model: str | None = None
+    differencer_model: str | None = None
+    n_retrieval_strings: int | None = None
+    multiframe_sep_s: float | None = None
+    refine_retrieval: bool | None = None
+    open_protocol: OpenProtocol | None = None
+
+    def __post_init__(self) -> None:
+        self._check_method()
+        _check_protocol_settings({n: getattr(self, n) for n in FROM_PROTOCOL})
+
+    def given(self) -> dict[str, object]:
+        """The protocol-set settings the user gave."""
+        return {n: getattr(self, n) for n in FROM_PROTOCOL if getattr(self, n) is not None}
+
+    def resolve(self, protocol: ViddiffProtocol) -> ViddiffConfig:
+        values = {n: getattr(self, n) for n in FROM_PROTOCOL}
+        for name, value in values.items():
+            if value is None:
+                value = getattr(protocol, name)
+                if name.endswith("_model"):
+                    value = protocol_model(value)
+                values[name] = value
+        method = {f.name: getattr(self, f.name) for f in dataclasses.fields(_MethodSettings)}
+        return ViddiffConfig(**method, **values)
+
+
+def _check_protocol_settings(values: dict[str, Any]) -> None:
+    """The settings of FROM_PROTOCOL, where set (None: the protocol's)."""
+    if values["n_retrieval_strings"] is not None and values["n_retrieval_strings"] < 1:
+        raise InputError("viddiff option n_retrieval_strings: must be at least 1")
+    if values["multiframe_sep_s"] is not None and values["multiframe_sep_s"] < 0:
+        raise InputError("viddiff option multiframe_sep_s: must be >= 0")
+    for name in ("proposer_model", "differencer_model"):
+        if values[name] == "viddiff":
+            raise InputError(f"viddiff option {name}: must be a chat model, not viddiff")
+    if values["open_protocol"] not in (None, "standard", "paper"):
+        raise InputError(f"viddiff option open_protocol: expected one of standard, paper, "
+                         f"got {values['open_protocol']!r}")
+
+
+def protocol_model(name: str) -> str:
+    """A model named by the protocol: an alias, `provider:ID`, or a bare OpenAI snapshot id
+    (the reference's models are all OpenAI's: paper's differencer is gpt-4o-2024-05-13)."""
+    if ":" in name or any(a.name == name for a in ALIASES):
+        return name
+    return f"openai:{name}"

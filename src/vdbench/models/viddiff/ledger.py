@@ -9,7 +9,11 @@ from vdbench.llm.runtime import Runtime
 from vdbench.llm.types import ChatRequest
 from vdbench.models.chat import ProviderAdapter
 
-STAGES = ("proposer", "localizer", "differencer")
+# Every stage, in the order a sample goes through them. "refiner": the proposer's second look
+# at its retrieval strings (refine_retrieval); "matcher": open_protocol=paper's matching of
+# the proposals to the annotated differences, with the judge's matching model.
+STAGES = ("proposer", "refiner", "matcher", "localizer", "differencer")
+CORE_STAGES = ("proposer", "localizer", "differencer")  # in every configuration
 Ask = Callable[[ChatRequest], Awaitable[str]]
 
 
@@ -36,11 +40,18 @@ class StageTally:
 
 
 class Ledger:
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, stages: tuple[str, ...] = CORE_STAGES):
+        """`stages`: those the configuration uses (each tallied and reported, even at 0)."""
+        unknown = set(stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown stage(s) {sorted(unknown)}")
         self.runtime = runtime
-        self.tallies: dict[str, StageTally] = {s: StageTally() for s in STAGES}
+        self.tallies: dict[str, StageTally] = {s: StageTally() for s in STAGES if s in stages}
 
     def asker(self, stage: str, adapter: ProviderAdapter) -> Ask:
+        if stage not in self.tallies:
+            raise ValueError(f"stage {stage!r} is not one of this ledger's {list(self.tallies)}")
+
         async def ask(request: ChatRequest) -> str:
             reply = await self.runtime.call(adapter, request)
             if reply.status != "ok" and self.runtime.dry_run is not None:
@@ -60,7 +71,7 @@ class Ledger:
 
     def merge(self, other: Ledger) -> None:
         for stage, tally in other.tallies.items():
-            self.tallies[stage].add(tally)
+            self.tallies.setdefault(stage, StageTally()).add(tally)
 
     @property
     def cost_usd(self) -> float:

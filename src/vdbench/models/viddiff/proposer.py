@@ -5,6 +5,7 @@ difference. Every reply is validated; what validation changed is kept as `repair
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import json
 from dataclasses import dataclass
@@ -47,17 +48,31 @@ class Proposal:
     stages: tuple[Stage, ...]
     links: dict[str, tuple[int, ...]]  # difference key -> ascending stage indices, never empty
     repairs: tuple[str, ...] = ()
+    # refine_retrieval: each stage's retrieval strings before the refinement (None: unrefined)
+    unrefined: tuple[tuple[str, ...], ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
+        stages = [{"name": s.name, "retrieval_strings": list(s.retrieval_strings)}
+                  for s in self.stages]
+        for stage, strings in zip(stages, self.unrefined or ()):
+            stage["unrefined_strings"] = list(strings)
         return {
             "differences": {d.key: {"name": d.name, "description": d.description,
                                     "query_string": d.query_string, "num_frames": d.num_frames}
                             for d in self.differences},
-            "stages": [{"name": s.name, "retrieval_strings": list(s.retrieval_strings)}
-                       for s in self.stages],
+            "stages": stages,
             "links": {k: [self.stages[i].name for i in v] for k, v in self.links.items()},
             "repairs": list(self.repairs),
         }
+
+    def keyed(self, mapping: dict[str, str]) -> Proposal:
+        """Only the differences named in `mapping` (proposed key -> new key), re-keyed, in
+        the order of the new keys' first appearance in `mapping`."""
+        by_key = {d.key: d for d in self.differences}
+        kept = [(new, by_key[old]) for old, new in mapping.items() if old in by_key]
+        return dataclasses.replace(
+            self, differences=tuple(dataclasses.replace(d, key=new) for new, d in kept),
+            links={new: self.links[d.key] for new, d in kept})
 
 
 def normalize_num_frames(value: Any) -> NumFrames | None:
@@ -137,6 +152,54 @@ def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], 
     return stages, repairs
 
 
+def stages_json(stages: list[Stage]) -> str:
+    """The stages with their retrieval strings, as the refinement prompt shows them (the
+    shape of the stages reply, indent 4 as the reference fills its {stages})."""
+    return json.dumps({"stages": [{"name": s.name, "description": s.description,
+                                   "retrieval_strings": list(s.retrieval_strings)}
+                                  for s in stages]}, indent=4)
+
+
+def parse_refined(text: str, stages: list[Stage]) -> tuple[list[Stage], list[str]]:
+    """The stages with the refined reply's retrieval strings. The stages themselves (names,
+    descriptions, order) are never changed: each is found in the reply by name (misspellings
+    mapped to the closest); a stage the reply leaves out, or leaves without strings, keeps its
+    unrefined strings; a reply without usable stages keeps them all. Every fallback is a
+    repair."""
+    obj = extract_json_object(text) or {}
+    items = obj.get("stages")
+    if not isinstance(items, list) or not any(isinstance(i, dict) for i in items):
+        return stages, ["refinement: no usable stages in the reply; kept the unrefined "
+                        "retrieval strings"]
+    exact = {s.name: i for i, s in enumerate(stages)}
+    folded = {s.name.casefold(): i for i, s in enumerate(stages)}
+    found: dict[int, tuple[str, ...]] = {}
+    repairs: list[str] = []
+    for item in items:
+        name = _text(item.get("name")) if isinstance(item, dict) else ""
+        index = _resolve(name, exact, folded) if name else None
+        if index is None or index in found:
+            repairs.append(f"refinement: dropped a stage that is not a new one of the "
+                           f"proposal: {item!r}"[:200])
+            continue
+        if name != stages[index].name:
+            repairs.append(f"refinement: stage {name!r} read as {stages[index].name!r}")
+        raw = item.get("retrieval_strings")
+        raw = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        found[index] = tuple(dict.fromkeys(s for s in map(_text, raw) if s))
+    out = []
+    for i, stage in enumerate(stages):
+        strings = found.get(i)
+        if not strings:
+            repairs.append(f"refinement: stage {stage.name!r} "
+                           f"{'was left out' if strings is None else 'lost every string'}; "
+                           "kept its unrefined retrieval strings")
+            out.append(stage)
+        else:
+            out.append(Stage(stage.name, stage.description, strings))
+    return out, repairs
+
+
 def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int]) -> int | None:
     if ref in exact:
         return exact[ref]
@@ -202,10 +265,14 @@ def _request(text: str, config: GenerationConfig) -> ChatRequest:
 
 
 async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
-                  generation: GenerationConfig, prompt_set: PromptSet | None = None) -> Proposal:
+                  generation: GenerationConfig, prompt_set: PromptSet | None = None,
+                  refine_ask: Ask | None = None) -> Proposal:
     """Raises StageFailed when a call fails after retries. Asks nothing when there is
     nothing to judge (closed mode without a/b labels, or an open-mode cap of 0).
-    `prompt_set`: the run's templates (vdbench's own when None)."""
+    `prompt_set`: the run's templates (vdbench's own when None). With
+    `config.refine_retrieval`, the stages' retrieval strings are refined by a second call
+    through `refine_ask` (`ask` when None), made alongside the linking call, which reads only
+    the stages' names and descriptions (the refinement never changes those)."""
     prompt_set = prompt_set or PromptSet.default()
     differences = closed_candidates(sample) if mode == "closed" else []
     if not differences and (mode == "closed" or sample.n_differences_open_prediction == 0):
@@ -227,7 +294,7 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
         stages_text = await ask(stages_request)
     stages, fixed = parse_stages(stages_text, config.max_stages, action)
     repairs += fixed
-    if not differences:
+    if not differences:  # open mode, nothing usable proposed: no links, nothing to refine
         return Proposal((), tuple(stages), {}, tuple(repairs))
     links_request = _request(prompt_set.render(
         prompts.LINKS, action=action,
@@ -235,5 +302,22 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
                           indent=1),
         differences=json.dumps({d.key: {"name": d.name, "description": d.description}
                                 for d in differences}, indent=1)), generation)
-    links, fixed = parse_links(await ask(links_request), stages, differences, config.unlinked)
-    return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed))
+    unrefined = None
+    if config.refine_retrieval:
+        (refined, refine_fixed), links_text = await asyncio.gather(
+            _refine(refine_ask or ask, action, stages, generation, prompt_set),
+            ask(links_request))
+        unrefined, stages = tuple(s.retrieval_strings for s in stages), refined
+        repairs += refine_fixed
+    else:
+        links_text = await ask(links_request)
+    links, fixed = parse_links(links_text, stages, differences, config.unlinked)
+    return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed),
+                    unrefined)
+
+
+async def _refine(ask: Ask, action: str, stages: list[Stage], generation: GenerationConfig,
+                  prompt_set: PromptSet) -> tuple[list[Stage], list[str]]:
+    request = _request(prompt_set.render(prompts.REFINE, action=action,
+                                         stages=stages_json(stages)), generation)
+    return parse_refined(await ask(request), stages)

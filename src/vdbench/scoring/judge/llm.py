@@ -6,6 +6,7 @@ reply is asked again with the next seed, a bounded number of times."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from vdbench.llm.adapter import ProviderAdapter
@@ -13,25 +14,25 @@ from vdbench.llm.context import CallContext
 from vdbench.llm.providers import make_adapter
 from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart
 from vdbench.scoring.judge.base import Judge, MatchTask
+from vdbench.tasks.matching import (
+    MATCH_SCHEMA,
+    MATCH_TEMPLATE,
+    parse_match_reply,
+    render_match_prompt,
+)
 from vdbench.tasks.parsing import extract_json_object
 from vdbench.tasks.prompts import PromptSet, text_hash
 
 # The judge's templates (tasks/templates/NAME.txt, replaced by `--prompts DIR`).
-MATCH_PROMPT = "judge_match"
 DIRECTION_PROMPT = "judge_direction"
-TEMPLATES = (MATCH_PROMPT, DIRECTION_PROMPT)
-
-
-def _object(**properties: dict) -> dict:
-    return {"type": "object", "properties": properties, "required": list(properties),
-            "additionalProperties": False}
+TEMPLATES = (MATCH_TEMPLATE, DIRECTION_PROMPT)
 
 
 # Structured output (OpenAI's strict json_schema): a reply that does not fit cannot come back.
-MATCH_SCHEMA = _object(matches={"type": "array", "items": _object(
-    gt={"type": "string"}, pred={"type": ["string", "null"]})})
-DIRECTION_SCHEMA = _object(results={"type": "array", "items": {"type": "integer",
-                                                                "enum": [0, 1]}})
+DIRECTION_SCHEMA = {"type": "object",
+                    "properties": {"results": {"type": "array",
+                                               "items": {"type": "integer", "enum": [0, 1]}}},
+                    "required": ["results"], "additionalProperties": False}
 
 MAX_ATTEMPTS = 3
 JUDGE_SEED = 0
@@ -54,7 +55,8 @@ class LLMJudge(Judge):
         self.temperature = ctx.protocol.judge.temperature
         self.max_tokens = ctx.protocol.generation.max_tokens
 
-    async def _ask(self, adapter: ProviderAdapter, prompt: str, schema: dict, parse) -> Any:
+    async def _ask(self, adapter: ProviderAdapter, prompt: str, schema: dict,
+                   parse: Callable[[str], Any]) -> Any:
         last = "no reply"
         for attempt in range(MAX_ATTEMPTS):
             config = GenerationConfig(temperature=self.temperature, seed=self.seed + attempt,
@@ -64,28 +66,14 @@ class LLMJudge(Judge):
             if reply.status != "ok":
                 raise JudgeReplyError(reply.error or "judge call failed")
             try:
-                return parse(extract_json_object(reply.text or ""))
+                return parse(reply.text or "")
             except (TypeError, ValueError, KeyError, AttributeError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
         raise JudgeReplyError(f"malformed judge reply after {MAX_ATTEMPTS} attempts ({last})")
 
     async def match(self, task: MatchTask) -> dict[str, str | None]:
-        prompt = self.prompts.render(
-            MATCH_PROMPT, action=task.action_description, gt=json.dumps(task.gt),
-            pred=json.dumps(task.pred), gt_keys=json.dumps(list(task.gt)),
-            # the reference's {dict1_keys} and {final}
-            pred_keys=json.dumps(list(task.pred)), last_index=len(task.gt) - 1)
-
-        def parse(obj: Any) -> dict[str, str | None]:
-            matches = obj["matches"]
-            if isinstance(matches, list):  # [{"gt": k, "pred": v}] is also accepted
-                matches = {m["gt"]: m.get("pred") for m in matches}
-            if not isinstance(matches, dict):
-                raise ValueError("matches is not an object")
-            return {str(k): (None if v in (None, "null", "None", "") else str(v))
-                    for k, v in matches.items()}
-
-        return await self._ask(self.matcher, prompt, MATCH_SCHEMA, parse)
+        prompt = render_match_prompt(self.prompts, task.action_description, task.gt, task.pred)
+        return await self._ask(self.matcher, prompt, MATCH_SCHEMA, parse_match_reply)
 
     async def opposites(self, pairs: list[tuple[str, str]]) -> list[bool]:
         listed = "\n".join(f"{i + 1}. \"{g}\" / \"{p}\"" for i, (g, p) in enumerate(pairs))
@@ -94,8 +82,8 @@ class LLMJudge(Judge):
             # the reference's {statements}: a Python list of [reference, predicted] lists
             pairs_list=str([[g, p] for g, p in pairs]))
 
-        def parse(obj: Any) -> list[bool]:
-            results = obj["results"]
+        def parse(text: str) -> list[bool]:
+            results = (extract_json_object(text) or {})["results"]
             if not isinstance(results, list) or len(results) != len(pairs):
                 raise ValueError(f"expected {len(pairs)} results")
             if any(str(x) not in ("0", "1") for x in results):
