@@ -52,10 +52,19 @@ leaderboard: install
 mini: install
 	$(BIN)/python scripts/make_mini.py
 
-# vLLM servers for qwen2-vl-7b / llava-video-7b (GPU machine; not run in CI). Then:
-#   VLLM_BASE_URL=http://localhost:$(VLLM_PORT)/v1 make eval MODEL=qwen2-vl-7b
+# vLLM servers for qwen2-vl-7b / llava-video-7b (GPU machine; not run in CI; docs/serving.md).
+# One GPU by default. TP=N shards one copy of the model over N GPUs (--tensor-parallel-size,
+# N = 2 or 4 for these models); DP=N runs N copies behind the same port (--data-parallel-size,
+# vLLM balances requests between them); TP x DP GPUs in all (CUDA_VISIBLE_DEVICES picks them).
+#   make vllm-qwen2-vl DP=4            then, in another shell:
+#   make vllm-eval MODEL=qwen2-vl-7b DP=4     (= VLLM_BASE_URL=.../v1 vdbench eval --concurrency 32)
+TP ?= 1
+DP ?= 1
+VLLM_PARALLEL = $(if $(filter-out 1,$(TP)),--tensor-parallel-size $(TP)) \
+	$(if $(filter-out 1,$(DP)),--data-parallel-size $(DP))
 VLLM_FLAGS = --port $(VLLM_PORT) --max-model-len 32768 --seed 0 \
-	--limit-mm-per-prompt '{"video": 2}' --media-io-kwargs '{"video": {"num_frames": -1}}'
+	--limit-mm-per-prompt '{"video": 2}' --media-io-kwargs '{"video": {"num_frames": -1}}' \
+	$(VLLM_PARALLEL)
 
 vllm-qwen2-vl:
 	vllm serve Qwen/Qwen2-VL-7B-Instruct $(VLLM_FLAGS)
@@ -65,6 +74,14 @@ vllm-qwen2-vl:
 LLAVA_VIDEO_HF ?= ./LLaVA-Video-7B-Qwen2-hf
 vllm-llava-video:
 	vllm serve $(LLAVA_VIDEO_HF) --served-model-name lmms-lab/LLaVA-Video-7B-Qwen2 $(VLLM_FLAGS)
+
+# A run against that server: 8 requests in flight per replica unless VLLM_CONCURRENCY says.
+VLLM_URL ?= http://localhost:$(VLLM_PORT)/v1
+VLLM_CONCURRENCY ?= $(shell echo $$((8 * $(DP))))
+.PHONY: vllm-eval
+vllm-eval: install
+	VLLM_BASE_URL=$(VLLM_URL) $(BIN)/vdbench eval --model $(MODEL) --split $(SPLIT) \
+		--mode $(MODE) --data $(DATA) --concurrency $(VLLM_CONCURRENCY) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
