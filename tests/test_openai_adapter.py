@@ -193,8 +193,12 @@ def test_a_bad_key_stops_the_run_and_reaches_no_message_log_or_file(server, tmp_
     message = str(stopped.value)
     assert "authentication failed" in message and "set a valid OPENAI_API_KEY" in message
     assert "Incorrect API key provided: [redacted]" in message and KEY not in message
+    with pytest.raises(RunFailure):  # the runtime sends nothing more after it
+        call_all(runtime, openai_adapter(server), [pair_request(1)])
+    assert len(server.requests) == 1
     server.fail_next("500", "500")
-    assert call_all(runtime, openai_adapter(server), [pair_request(1)])[0].status == "ok"
+    fresh = new_runtime(tmp_path)
+    assert call_all(fresh, openai_adapter(server), [pair_request(1)])[0].status == "ok"
     assert KEY not in caplog.text and "retrying" in caplog.text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert files and not any(KEY.encode() in p.read_bytes() for p in files)

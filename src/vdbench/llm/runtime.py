@@ -114,6 +114,13 @@ class Runtime:
     One run owns one Runtime: its counters, budget and cache connection start and end with
     the run (`Runtime.open(settings)` ... `close()`, or `with Runtime.open(...)`)."""
 
+    stopped: RunFailure | None = None  # the run-stopping failure, once one happened
+
+    def _stop(self, failure: RunFailure) -> RunFailure:
+        """Remember a failure that every further call would hit too: none is sent after it."""
+        self.stopped = failure
+        return failure
+
     @classmethod
     def open(cls, settings: RuntimeSettings) -> Runtime:
         return cls(ResponseCache(settings.cache_dir / CACHE_FILE),
@@ -221,8 +228,9 @@ class Runtime:
             failure = classify(outcome.error)
             if (reason := run_stopper(outcome.error)) is not None:
                 self.stats.failures += 1
-                raise RunFailure(f"{adapter.provider} {adapter.model_id}: {reason} "
-                                 f"({failure.summary}); {adapter.what_to_fix(reason)}")
+                raise self._stop(RunFailure(f"{adapter.provider} {adapter.model_id}: {reason} "
+                                            f"({failure.summary}); "
+                                            f"{adapter.what_to_fix(reason)}"))
             if not failure.retryable:
                 return await self._finish(adapter, key, ChatReply(
                     "error", error=f"{failure.summary} (attempts: 1, in a batch)"))
@@ -247,6 +255,8 @@ class Runtime:
         while True:
             attempt += 1
             async with limits.semaphore:
+                if self.stopped is not None:  # another call hit an error every call would hit
+                    raise self.stopped
                 if limits.rate is not None:
                     await limits.rate.wait()
                 # Checked as late as possible: at most `concurrency` calls overshoot the budget.
@@ -265,9 +275,9 @@ class Runtime:
                     failure = classify(exc)
                     if (reason := run_stopper(exc)) is not None:
                         self.stats.failures += 1
-                        raise RunFailure(
+                        raise self._stop(RunFailure(
                             f"{adapter.provider} {adapter.model_id}: {reason} "
-                            f"({failure.summary}); {adapter.what_to_fix(reason)}") from None
+                            f"({failure.summary}); {adapter.what_to_fix(reason)}")) from None
                 else:
                     return self._success(adapter, text, usage)
             delay = self.policy.delay_s(attempt, failure.retry_after, self._rng)
