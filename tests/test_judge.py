@@ -250,20 +250,20 @@ def greedy_matching(sim: list[list[float]], threshold: float) -> dict[int, int]:
 
 
 def test_set_level_matching_is_optimal_where_greedy_is_not():
-    """3 annotated, 4 predicted. Greedy gives "arms raised higher" to the overhead statement
-    and leaves the arm swing unmatched; the optimal assignment matches all three."""
-    judge = OfflineJudge("lexical")
-    gt = {"0": "the arms are raised higher overhead", "1": "the arms swing higher",
-          "2": "the squat is deeper"}
-    pred = {"0": "the heels lift off the floor", "1": "the arms are raised higher",
-            "2": "the squat goes deeper", "3": "the hands are raised overhead"}
-    sim = judge.similarity(list(gt.values()), list(pred.values()))
-    greedy = greedy_matching(sim, judge.threshold)
+    """3 annotated, 4 predicted, similarities as a judge might score them. Greedy gives "arms
+    raised higher" to the overhead statement and leaves the arm swing unmatched; the optimal
+    assignment the judges use matches all three, with a larger total."""
+    # annotated: arms raised higher overhead, arms swing higher, squat is deeper
+    # predicted: heels lift, arms raised higher, squat goes deeper, hands raised overhead
+    sim = [[0.10, 0.95, 0.05, 0.80],
+           [0.05, 0.85, 0.05, 0.30],
+           [0.05, 0.05, 0.90, 0.05]]
+    threshold = 0.5
+    greedy = greedy_matching(sim, threshold)
     assert greedy == {0: 1, 2: 2}  # "arms swing higher" left without a match
-    matching = asyncio.run(judge.match(MatchTask("s", "a squat", gt, pred)))
-    assert matching == {"0": "3", "1": "1", "2": "2"}
-    optimal = sum(sim[int(k)][int(v)] for k, v in matching.items())
-    assert optimal > sum(sim[i][j] for i, j in greedy.items())
+    optimal = {i: j for i, j in max_weight_assignment(sim) if sim[i][j] >= threshold}
+    assert optimal == {0: 3, 1: 1, 2: 2}
+    assert sum(sim[i][j] for i, j in optimal.items()) > sum(sim[i][j] for i, j in greedy.items())
 
 
 def test_offline_match_leaves_low_similarity_unmatched_and_handles_empty_sides():

