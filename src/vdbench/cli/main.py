@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also run every pair with the videos swapped (position bias)")
     ev.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                     help="adapter/method option, e.g. gemini_input=video, image_detail=high")
+    ev.add_argument("--frame-cache-gb", type=float, default=20.0, metavar="GB",
+                    help="size limit of the frame cache (CACHE_DIR/frames), in GB (default "
+                         "20); past it the least recently used clips are deleted")
     ev.add_argument("--no-progress", action="store_true")
 
     sc = sub.add_parser("score", help="score a prediction file")
@@ -118,6 +121,7 @@ def _eval_config(args: argparse.Namespace):
         seed=args.seed,
         concurrency=args.concurrency,
         cache_dir=args.cache_dir,
+        frame_cache_gb=getattr(args, "frame_cache_gb", 20.0),
         video_root=args.video_root,
         skip_missing=getattr(args, "skip_missing", False),
         frame_overrides=_frame_overrides(args),

@@ -34,17 +34,17 @@ class Observer:
         """A provider batch job changed state (--batch); `event.describe()` says how."""
 
 
-def samples_in_flight(cfg: EvalConfig, n_samples: int) -> int:
-    """How many samples may be started and not finished: twice --concurrency. The runtime
-    bounds the requests to --concurrency; the other half are samples whose frames are
-    prepared and whose requests are built and waiting, so a request starts as soon as a slot
-    frees instead of after its sample's frames are read. Prepared clips never number more
-    than this many pairs, whatever the size of the run. With --batch every sample is in
-    flight at once: its requests wait for a job, and a job holds as many as the provider
-    allows."""
+def samples_in_flight(cfg: EvalConfig, n_samples: int, frame_workers: int = 0) -> int:
+    """How many samples may be started and not finished: --concurrency, plus two pairs per
+    frame worker when the model is shown frames. The runtime bounds the requests to
+    --concurrency; the extra samples keep every frame worker busy whatever --concurrency is,
+    and have their frames ready and their requests waiting when a slot frees. Prepared clips
+    never number more than this many pairs, whatever the size of the run. With --batch every
+    sample is in flight at once: its requests wait for a job, and a job holds as many as the
+    provider allows."""
     if cfg.runtime_settings().batch:
         return max(n_samples, 1)
-    return 2 * cfg.concurrency
+    return cfg.concurrency + 2 * frame_workers
 
 
 async def predict_all(
@@ -58,11 +58,12 @@ async def predict_all(
 
         preparer = FramePreparer(model.frames_for(cfg.frames), cfg.runtime_settings().cache_dir,
                                  video_root, cache_limit_gb=cfg.frame_cache_gb)
-        workers = os.cpu_count() or 1
-        pool = FramePool(preparer, workers, processes=len(samples) >= PROCESS_MIN_PAIRS)
+        pool = FramePool(preparer, os.cpu_count() or 1,
+                         processes=len(samples) >= PROCESS_MIN_PAIRS)
     observer = observer or Observer()
     observer.start(len(samples))
-    in_flight = asyncio.Semaphore(samples_in_flight(cfg, len(samples)))
+    window = samples_in_flight(cfg, len(samples), pool.workers if pool is not None else 0)
+    in_flight = asyncio.Semaphore(window)
 
     async def predict(sample: Sample) -> SampleOutput:
         clips = None
