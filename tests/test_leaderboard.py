@@ -424,3 +424,20 @@ def test_rows_link_to_their_runs_viewer_page(tmp_path):
     far = tmp_path / "a" / "b" / "c" / "lb"  # a link that climbs this far would spell out paths
     write(_board(tmp_path), far)
     assert "view/index.html" not in (far / "index.html").read_text()
+
+
+def test_rows_asked_with_different_prompts_are_never_ranked_together(tmp_path):
+    from board_helpers import results_record, write_run
+    from vdbench.leaderboard.build import build
+
+    runs = tmp_path / "runs"
+    for name, prompts in (("ours", {"closed": "aaaa"}), ("theirs", {"closed": "bbbb"}),
+                          ("ours2", {"closed": "aaaa"})):
+        write_run(runs, name, results_record(
+            {"easy": 0.6, "medium": 0.6, "hard": 0.6}, model=name,
+            model_provenance={"name": name, "prompt_hash": prompts}))
+    write_run(runs, "coin", results_record({"easy": 0.5, "medium": 0.5, "hard": 0.5},
+                                           model="random"))
+    board = build(None, runs)
+    tables = {tuple(sorted(r.method for r in t.rows)) for t in board.tables if not t.reported}
+    assert tables == {("ours", "ours2", "random"), ("theirs",)}

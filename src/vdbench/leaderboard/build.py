@@ -125,14 +125,32 @@ def seed_spreads(rows: list[Row]) -> None:
             r.seed_spread = spread
 
 
+def _prompt_sets(rows: list[Row]) -> dict[int, str | None]:
+    """The table each row goes to by prompt set: rows asked with different prompt templates
+    are never ranked together; rows that used no prompts (baselines) join the most common set
+    of their group."""
+    groups: dict[tuple, list[Row]] = {}
+    for r in rows:
+        groups.setdefault((r.mode, r.source == "paper", r.dataset, r.revision, r.judge),
+                          []).append(r)
+    out: dict[int, str | None] = {}
+    for members in groups.values():
+        sets = [r.prompt_set for r in members if r.prompt_set]
+        common = max(set(sets), key=sets.count) if sets else None
+        for r in members:
+            out[id(r)] = r.prompt_set or common
+    return out
+
+
 def _tables(rows: list[Row]) -> list[Table]:
     tables: dict[tuple, Table] = {}
+    prompt_set = _prompt_sets(rows)
     for r in rows:
-        key = (r.mode, r.source == "paper", r.dataset, r.revision, r.judge)
+        key = (r.mode, r.source == "paper", r.dataset, r.revision, r.judge, prompt_set[id(r)])
         tables.setdefault(key, Table(*key)).rows.append(r)
     ordered = sorted(tables.values(), key=lambda t: (
         MODES.index(t.mode), t.reported, t.dataset == "mini", t.dataset, t.revision,
-        t.judge or ""))
+        t.judge or "", t.prompt_set or ""))
     for t in ordered:
         _rank(t)
     return ordered

@@ -70,6 +70,7 @@ class Row:
     options: dict[str, Any] = field(default_factory=dict)  # the model's settings, flattened
     seed: int | None = None  # the seed the model ran with (None: no model ran, e.g. a file)
     protocol: str | None = None  # provenance.protocol.name
+    prompt_set: str | None = None  # hash of the model's prompt hashes: tables never mix sets
     label: str = ""  # the method and what tells it apart from rows of the same method
     seed_spread: dict[str, Any] | None = None  # mean and sd over the seeds of its family
     view_file: Path | None = field(default=None, repr=False, compare=False)  # RUN/view/...
@@ -205,7 +206,7 @@ def row_from_results(
         provenance=provenance,
         config=json.dumps([*family, seed], sort_keys=True, default=str),
         family=json.dumps(family, sort_keys=True, default=str),
-        options=options, seed=seed, protocol=protocol,
+        options=options, seed=seed, protocol=protocol, prompt_set=_prompt_set(prov),
         failed=not results.complete,
     )
 
@@ -303,3 +304,15 @@ def _subset(selection: dict[str, Any], prov: dict[str, Any]) -> str | None:
     if prov.get("skipped_missing_videos"):
         parts.append(f"{prov['skipped_missing_videos']} pairs skipped (missing videos)")
     return ", ".join(parts) or None
+
+
+def _prompt_set(prov: dict[str, Any]) -> str | None:
+    """A short name for the prompt templates a run's model used (None when it used none, as
+    the baselines): rows asked with different prompts are never ranked together."""
+    model = prov.get("model")
+    hashes = model.get("prompt_hash") if isinstance(model, dict) else None
+    if not hashes:
+        return None
+    import hashlib
+
+    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:8]

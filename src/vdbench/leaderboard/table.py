@@ -22,6 +22,7 @@ class Table:
     dataset: str
     revision: str
     judge: str | None
+    prompt_set: str | None = None  # rows asked with other prompt templates get their own table
     rows: list[Row] = field(default_factory=list)
 
     @property
@@ -48,11 +49,14 @@ class Table:
     def title(self) -> str:
         if self.reported:
             return f"Reported in the paper ({PAPER}), not reproduced by vdbench"
-        return f"{self.dataset} @ {self.revision}" + (f", judge {self.judge}" if self.judge else "")
+        return (f"{self.dataset} @ {self.revision}"
+                + (f", judge {self.judge}" if self.judge else "")
+                + (f", prompts {self.prompt_set}" if self.prompt_set else ""))
 
     def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
                 "dataset": self.dataset, "revision": self.revision, "judge": self.judge,
+                "prompt_set": self.prompt_set,
                 "judge_quality": self.judge_quality or None,
                 "title": self.title, "rows": [r.to_json() for r in self.rows]}
 
