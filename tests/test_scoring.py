@@ -8,7 +8,7 @@ from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
 
 def _independent_accuracy(samples, preds_by_key):
-    """Straight from design.md, written separately from vdbench.scoring."""
+    """Straight from docs/protocol.md (closed scoring), written separately from vdbench.scoring."""
     hits = total = 0
     for s in samples:
         for k, gt in s.differences_gt.items():
