@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_worker_processes_give_the_bytes_of_one_process(data, tmp_path, spec, ca
         assert again._procs is None  # every clip a hit: no worker was started
 
 
-def test_threads_give_the_same_bytes_and_share_a_clip_two_pairs_want(data, monkeypatch):
+def test_threads_give_the_same_bytes_and_decode_each_clip_once(data, tmp_path, monkeypatch):
     expected = [FramePreparer(FrameSpec(), None, data).prepare_pair(s) for s in PAIRS]
     opened: list[Path] = []
     real_open = prepare_module.open_video
@@ -114,13 +115,31 @@ def test_threads_give_the_same_bytes_and_share_a_clip_two_pairs_want(data, monke
 
     monkeypatch.setattr(prepare_module, "open_video", counting_open)
     same_clip = [pair("q0", "v0.mp4", "v1.mp4"), pair("q1", "v1.mp4", "v0.mp4")]
-    got = prepare_all(FramePool(FramePreparer(FrameSpec(), None, data), 4, processes=False),
-                      PAIRS + same_clip)
+    # Pairs that want a clip being decoded wait for it; later ones find it in the cache.
+    got = prepare_all(FramePool(FramePreparer(FrameSpec(), tmp_path, data), 4,
+                                processes=False), PAIRS + same_clip)
     assert got[: len(PAIRS)] == expected
-    assert got[-1] == (got[-2][1], got[-2][0])
+    assert got[-1] == (got[-2][1], got[-2][0]) and got[-2] == expected[0]
     # p4 trims v0 differently, so v0 appears as two clips; every other clip is decoded once
     assert len(opened) == len({(s.videos[0].path, s.videos[0].frames_trim) for s in PAIRS}
                               | {(v.path, v.frames_trim) for s in PAIRS for v in s.videos})
+
+
+def test_pairs_wanting_a_clip_at_once_share_one_decode(data, monkeypatch):
+    decoded: list[str] = []
+    pool = FramePool(FramePreparer(FrameSpec(), None, data), 2, processes=False)
+    real_build = pool.preparer.build
+
+    def slow_build(path, *rest):
+        decoded.append(path.name)
+        time.sleep(0.2)  # still decoding when the other pairs look it up
+        return real_build(path, *rest)
+
+    monkeypatch.setattr(pool.preparer, "build", slow_build)
+    got = prepare_all(pool, [pair("a", "v0.mp4", "v1.mp4"), pair("b", "v1.mp4", "v0.mp4"),
+                             pair("c", "v0.mp4", "v1.mp4")])
+    assert sorted(decoded) == ["v0.mp4", "v1.mp4"]
+    assert got[0] == got[2] == (got[1][1], got[1][0])
 
 
 def test_a_bad_video_fails_its_pair_only(data):

@@ -458,27 +458,50 @@ class FramePool:
                  processes: bool = True):
         self.preparer = preparer
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self.processes = processes and self.workers > 1 and workers_can_start()
+        self.processes = processes and self.workers > 1
+        if self.processes and not workers_can_start():
+            log.warning("frames are decoded in threads, not worker processes: the program "
+                        "that runs vdbench has no `if __name__ == \"__main__\":` guard, which "
+                        "worker processes need (they import it again)")
+            self.processes = False
         self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="vdbench-frames")
+        self._lookups = asyncio.Semaphore(self.workers)
         self._procs: ProcessPoolExecutor | None = None  # started at the first miss
         self._building: dict[str, asyncio.Future[Clip]] = {}
 
     async def prepare_pair(self, sample: Sample) -> tuple[Clip, Clip]:
-        cap = self.preparer.spec.per_video_cap
-        a, b = await asyncio.gather(*(self.prepare(v, sample.domain, cap)
-                                      for v in sample.videos))
+        spec = self.preparer.spec
+        fps, cap = spec.target_fps(sample.domain), spec.per_video_cap
+        loop = asyncio.get_running_loop()
+        # Both lookups in one thread hop, no more than `workers` at once: threads that queue
+        # up work back to back would keep taking the GIL from the event loop, whose requests
+        # are the run's critical path.
+        async with self._lookups:
+            found = await loop.run_in_executor(self._threads, self._lookup_pair, sample, fps, cap)
+        a, b = await asyncio.gather(*(
+            self._clip(loop, ref, fps, cap, *hit) for ref, hit in zip(sample.videos, found,
+                                                                     strict=True)))
         return self.preparer.check_pair(sample, a, b)
 
     async def prepare(self, ref: VideoRef, domain: str, max_frames: int | None) -> Clip:
         loop = asyncio.get_running_loop()
         fps = self.preparer.spec.target_fps(domain)
-        path, key, clip = await loop.run_in_executor(
-            self._threads, self.preparer.lookup, ref, fps, max_frames, domain)
+        async with self._lookups:
+            path, key, clip = await loop.run_in_executor(
+                self._threads, self.preparer.lookup, ref, fps, max_frames, domain)
+        return await self._clip(loop, ref, fps, max_frames, path, key, clip)
+
+    def _lookup_pair(self, sample: Sample, fps: float, cap: int | None
+                     ) -> list[tuple[Path, str, Clip | None]]:
+        return [self.preparer.lookup(ref, fps, cap, sample.domain) for ref in sample.videos]
+
+    async def _clip(self, loop: asyncio.AbstractEventLoop, ref: VideoRef, fps: float,
+                    max_frames: int | None, path: Path, key: str, clip: Clip | None) -> Clip:
+        """The clip a lookup found, or built (once, however many pairs want it at once)."""
         if clip is not None:
             return clip
         if (building := self._building.get(key)) is not None:
-            clip = await asyncio.shield(building)
-            return _at(clip, path)
+            return _at(await asyncio.shield(building), path)
         future = loop.create_future()
         self._building[key] = future
         try:
