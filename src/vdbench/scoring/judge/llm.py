@@ -98,7 +98,10 @@ class LLMJudge(Judge):
         texts = "".join(self.prompts.load(name).text for name in TEMPLATES)
         spec = texts + json.dumps([MATCH_SCHEMA, DIRECTION_SCHEMA])
         return {"name": self.name, "match_model": self.matcher.model_id,
-                "direction_model": self.director.model_id, "temperature": self.temperature,
+                "direction_model": self.director.model_id,
+                # one model id can be served by an API and by a self-hosted vLLM
+                "match_provider": self.matcher.provider,
+                "direction_provider": self.director.provider, "temperature": self.temperature,
                 "seed": self.seed, "prompt_hash": text_hash(spec),
                 "prompts": self.prompts.hashes(TEMPLATES)}
 
