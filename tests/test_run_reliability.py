@@ -51,6 +51,30 @@ def test_a_damaged_cache_stops_the_run_naming_the_file(tmp_path, key, capsys, da
     assert "Traceback" not in err
 
 
+def test_a_cache_that_cannot_be_written_mid_run_stops_the_run_naming_the_file(
+        tmp_path, key, capsys, monkeypatch):
+    from vdbench.llm import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "BUSY_TIMEOUT_S", 0.2)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    path = cache / "responses.sqlite"
+    cache_module.ResponseCache(path).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock far too long
+    try:
+        with FakeOpenAIServer(reply=lambda body: "{}") as fake:
+            assert _eval("--model", "gpt-4o", "--limit", "3", "--base-url", fake.base_url,
+                         "--cache-dir", str(cache), "--out", str(tmp_path / "r")) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    err = flat(capsys.readouterr().err)
+    assert str(path) in err and "cannot write the response cache" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "r" / "results.json").exists()
+
+
 def test_unwritable_folders_are_bad_input(tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("x")

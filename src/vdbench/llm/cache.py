@@ -58,6 +58,9 @@ def request_key(identity: dict[str, Any], request: ChatRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+BUSY_TIMEOUT_S = 60.0  # how long a write waits for another process's
+
+
 def connect_wal(path: Path, schema: str) -> sqlite3.Connection:
     """A sqlite connection in WAL mode with `schema`; its timeout is sqlite's busy timeout,
     so a write waits for another process's instead of failing.
@@ -67,7 +70,8 @@ def connect_wal(path: Path, schema: str) -> sqlite3.Connection:
     """
     writable_folder(path.parent, "cache folder (--cache-dir)")
     try:
-        db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                             check_same_thread=False)
         for attempt in range(100):
             try:
                 db.execute("PRAGMA journal_mode=WAL")
@@ -117,12 +121,16 @@ class ResponseCache:
     def put_now(self, key: str, model: str, reply: ChatReply) -> None:
         if reply.status != "ok" or reply.text is None:
             raise ValueError("only successful replies are cached")
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, model, reply.text, reply.usage.input_tokens, reply.usage.output_tokens,
-                 reply.cost_usd, time.time()),
-            )
+        try:
+            with self._lock:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (key, model, reply.text, reply.usage.input_tokens, reply.usage.output_tokens,
+                     reply.cost_usd, time.time()),
+                )
+        except sqlite3.Error as exc:  # a full disk, a lock held past the busy timeout
+            raise RunFailure(f"{self.path}: cannot write the response cache ({exc}); check "
+                             "the disk and the --cache-dir folder, then run again") from None
 
     async def get(self, key: str) -> ChatReply | None:
         """The cached reply, read without leaving the event loop (tens of microseconds)."""
