@@ -379,6 +379,27 @@ def test_vllm_can_send_frames_as_images(server):
     assert "media_io_kwargs" not in body
 
 
+@pytest.mark.parametrize("video_input", ["video", "images"])
+def test_vllm_prompt_describes_videos_or_frames_as_they_are_sent(server, tmp_path, monkeypatch,
+                                                                 video_input):
+    from servers.chat_requests import tiny_clip
+    from vdbench.data.loader import load_benchmark
+    from vdbench.models.base import EvalItem
+
+    monkeypatch.setenv("VLLM_BASE_URL", server.base_url)
+    model = make_model("qwen2-vl-7b", call_context(tmp_path), {"video_input": video_input})
+    sample = load_benchmark("mini").samples[0]
+    clips = (tiny_clip(0, 3), tiny_clip(1, 3))
+    out = asyncio.run(model.predict(EvalItem(sample, "closed", clips)))
+    assert out.n_requests == 1
+    text = prompt_text(server.requests[0].body)
+    as_video = "video a first, then video b" in text
+    assert as_video == (video_input == "video")
+    assert ("the 3 frames of video a" in text) == (video_input == "images")
+    layout = "video_layout_video" if as_video else "video_layout"
+    assert layout in model.provenance()["prompts"]
+
+
 # --- registry --------------------------------------------------------------------------------
 
 def test_aliases_resolve_to_pinned_snapshots(tmp_path, monkeypatch):

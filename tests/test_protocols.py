@@ -378,6 +378,14 @@ def test_gemini_paper_uploads_mp4s_played_at_1_fps_and_fast_sends_inline_frames(
         assert part.get("videoMetadata", part.get("video_metadata")) == {"fps": 1.0}
     # as the reference: no generation settings are sent, Gemini's own defaults apply
     assert "temperature" not in (generate.body.get("generationConfig") or {})
+    # videos are described as videos, as the reference describes them; frames as frames
+    prompt = " ".join(p["text"] for p in parts if "text" in p)
+    assert "video a first, then video b" in prompt and "frames" not in prompt
+    fast_prompt = " ".join(p["text"] for content in fast_generate.body["contents"]
+                           for p in content["parts"] if "text" in p)
+    assert f"the {n} frames of video a" in fast_prompt
+    recorded = json.loads((tmp_path / "paper" / "results.json").read_text())
+    assert "video_layout_video" in recorded["provenance"]["model"]["prompts"]
 
     fast_parts = [p for content in fast_generate.body["contents"] for p in content["parts"]]
     inline = [p for p in fast_parts if "text" not in p]

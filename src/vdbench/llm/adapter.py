@@ -37,6 +37,9 @@ class ProviderAdapter(ABC):
 
     key_var: str | None = None  # the variable its API key comes from
     start_hint: str = ""  # how to start the server, for self-hosted providers
+    # Videos reach the model as videos (an upload, a video part), not as a list of images;
+    # the prompt then describes two videos instead of counting frames.
+    sends_video: bool = False
 
     @abstractmethod
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]: ...

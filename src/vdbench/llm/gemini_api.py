@@ -151,6 +151,7 @@ class GeminiAdapter(ProviderAdapter):
         key = api_key("GEMINI_API_KEY", model_id, dry_run=ctx.dry_run)
         self.model_id = model_id
         self.input_mode = input_mode
+        self.sends_video = input_mode == "video"
         self.video_fps = video_fps  # playback rate of uploaded videos (None: sampling rate)
         self.api_defaults = api_defaults
         self.uploads = ClipUploads(upload_policy, video_fps)

@@ -163,6 +163,7 @@ class VLLMChatAdapter(OpenAIChatAdapter):
                  video_input: VideoInput = "video"):
         super().__init__(model_id, base_url=base_url, api_key=api_key, timeout_s=timeout_s)
         self.video_input = video_input
+        self.sends_video = video_input == "video"
 
     def cache_identity(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model_id,

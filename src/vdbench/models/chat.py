@@ -47,7 +47,8 @@ class ChatModel(Model):
         assert item.clips is not None
         build, parse = TASKS[item.mode]
         reply: ChatReply = await self.runtime.call(
-            self.adapter, build(item.sample, item.clips, self.config, self.prompts))
+            self.adapter, build(item.sample, item.clips, self.config, self.prompts,
+                                as_video=self.adapter.sends_video))
         if reply.status != "ok":
             out = SampleOutput(item.sample.sample_key, {}, status="api_error", error=reply.error)
         else:
@@ -59,14 +60,16 @@ class ChatModel(Model):
         await self.adapter.preflight()
 
     def provenance(self) -> dict[str, Any]:
+        as_video = self.adapter.sends_video
         return {
             "name": self.name,
             **self.adapter.cache_identity(),
             "temperature": self.config.temperature,
             "seed": self.config.seed,
-            "prompt_hash": {"closed": closed.prompt_hash(self.prompts),
-                            "open": open_task.prompt_hash(self.prompts)},
-            "prompts": self.prompts.hashes(dict.fromkeys(closed.TEMPLATES + open_task.TEMPLATES)),
+            "prompt_hash": {"closed": closed.prompt_hash(self.prompts, as_video),
+                            "open": open_task.prompt_hash(self.prompts, as_video)},
+            "prompts": self.prompts.hashes(dict.fromkeys(
+                closed.templates("closed", as_video) + closed.templates("open", as_video))),
         }
 
     async def aclose(self) -> None:

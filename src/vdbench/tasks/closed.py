@@ -11,30 +11,37 @@ from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
 from vdbench.tasks.parsing import extract_json_object, label_pairs_in_prose, normalize_label
 from vdbench.tasks.prompts import PromptSet
 
-# The templates closed mode sends (tasks/templates/NAME.txt).
-TEMPLATES = ("closed", "video_layout")
+# How the two videos are described: as frames, or as videos (`ProviderAdapter.sends_video`).
+LAYOUTS = {False: "video_layout", True: "video_layout_video"}
 
 
-def video_layout(clips: tuple[Clip, Clip], prompts: PromptSet | None = None) -> str:
+def templates(task: str, as_video: bool = False) -> tuple[str, str]:
+    """The templates (tasks/templates/NAME.txt) a task sends to a model shown frames, or
+    videos."""
+    return (task, LAYOUTS[as_video])
+
+
+def video_layout(clips: tuple[Clip, Clip], prompts: PromptSet | None = None,
+                 as_video: bool = False) -> str:
     """Each video's own rate: the per-video frame cap can sample the two at different rates."""
     return (prompts or PromptSet.default()).render(
-        "video_layout", n_a=len(clips[0]), n_b=len(clips[1]), fps_a=clips[0].fps,
+        LAYOUTS[as_video], n_a=len(clips[0]), n_b=len(clips[1]), fps_a=clips[0].fps,
         fps_b=clips[1].fps)
 
 
-def prompt_hash(prompts: PromptSet) -> str:
+def prompt_hash(prompts: PromptSet, as_video: bool = False) -> str:
     """Recorded as provenance.model.prompt_hash.closed (its formula predates template files)."""
-    return prompts.joint_hash(TEMPLATES)
+    return prompts.joint_hash(templates("closed", as_video))
 
 
 def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
-                       prompts: PromptSet | None = None) -> str:
+                       prompts: PromptSet | None = None, as_video: bool = False) -> str:
     prompts = prompts or PromptSet.default()
     diffs = sample.closed_differences()
     return prompts.render(
         "closed",
         action_description=sample.action_description,
-        video_layout=video_layout(clips, prompts),
+        video_layout=video_layout(clips, prompts, as_video),
         differences=json.dumps({d.key: d.description for d in diffs}, indent=2),
         example=json.dumps({d.key: "a|b" for d in diffs[:2]} or {"0": "a|b"}),
         # every key with its description, as the reference's closed prompt shows the answer
@@ -58,10 +65,11 @@ def video_parts(text: str, clips: tuple[Clip, Clip]) -> tuple:
 
 def build_closed_request(
     sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig,
-    prompts: PromptSet | None = None,
+    prompts: PromptSet | None = None, as_video: bool = False,
 ) -> ChatRequest:
-    """`prompts`: the run's templates (vdbench's own when None)."""
-    text = closed_prompt_text(sample, clips, prompts)
+    """`prompts`: the run's templates (vdbench's own when None); `as_video`: the model is
+    shown videos, not frames."""
+    text = closed_prompt_text(sample, clips, prompts, as_video)
     return ChatRequest(parts=video_parts(text, clips), config=config)
 
 

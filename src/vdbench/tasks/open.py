@@ -6,36 +6,34 @@ from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.schema import Sample
 from vdbench.frames.types import Clip
 from vdbench.llm.types import ChatRequest, GenerationConfig
-from vdbench.tasks.closed import video_layout, video_parts
+from vdbench.tasks.closed import templates, video_layout, video_parts
 from vdbench.tasks.parsing import extract_json_list, extract_json_object, normalize_label
 from vdbench.tasks.prompts import PromptSet
 
-# The templates open mode sends (tasks/templates/NAME.txt).
-TEMPLATES = ("open", "video_layout")
 
-
-def prompt_hash(prompts: PromptSet) -> str:
+def prompt_hash(prompts: PromptSet, as_video: bool = False) -> str:
     """Recorded as provenance.model.prompt_hash.open (its formula predates template files)."""
-    return prompts.joint_hash(TEMPLATES)
+    return prompts.joint_hash(templates("open", as_video))
 
 
 def open_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
-                     prompts: PromptSet | None = None) -> str:
+                     prompts: PromptSet | None = None, as_video: bool = False) -> str:
     prompts = prompts or PromptSet.default()
     return prompts.render(
         "open",
         action_description=sample.action_description,
-        video_layout=video_layout(clips, prompts),
+        video_layout=video_layout(clips, prompts, as_video),
         n_differences=sample.n_differences_open_prediction,
     )
 
 
 def build_open_request(
     sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig,
-    prompts: PromptSet | None = None,
+    prompts: PromptSet | None = None, as_video: bool = False,
 ) -> ChatRequest:
-    """`prompts`: the run's templates (vdbench's own when None)."""
-    text = open_prompt_text(sample, clips, prompts)
+    """`prompts`: the run's templates (vdbench's own when None); `as_video`: the model is
+    shown videos, not frames."""
+    text = open_prompt_text(sample, clips, prompts, as_video)
     return ChatRequest(parts=video_parts(text, clips), config=config)
 
 

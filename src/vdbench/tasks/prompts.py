@@ -63,6 +63,9 @@ PLACEHOLDERS: Mapping[str, Placeholders] = MappingProxyType({
     # the {video_layout} of closed and open: how the frames of the two videos are given
     "video_layout": Placeholders(
         optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float}),
+    # ... and how the two videos are given to a model shown videos (Gemini's uploads, vLLM)
+    "video_layout_video": Placeholders(
+        optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float}),
     # scoring.judge.llm: match annotated to predicted differences
     "judge_match": Placeholders(
         required={"action": str, "gt": str, "pred": str, "gt_keys": str},
