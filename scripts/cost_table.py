@@ -4,16 +4,17 @@ The real benchmark's videos are licence-gated, so this builds a benchmark-sized 
 in the hub layout (549 pairs with the paper's domain mix, Table 1) whose videos have assumed
 typical resolutions and lengths (DOMAINS below, the assumptions stated beside each number), runs
 `vdbench eval --dry-run` on it for every alias, protocol and mode, estimates the open-mode judge
-separately (dry runs do not count it), and prints a Markdown table.
+separately (dry runs do not count it), and prints a Markdown table. Each dry run is a
+`--dry-run --batch`, which prints both the batch price and the live one.
 
     python scripts/cost_table.py                 # build in a temp folder, run, print, clean up
     python scripts/cost_table.py --data DIR      # build (or reuse) DIR; reruns skip the build
     python scripts/cost_table.py --jobs 4 --aliases gpt-4o claude-sonnet-4-5
 
-Nothing is sent and no key is needed. About 4 minutes with 4 jobs: some 20 s to write the
+Nothing is sent and no key is needed. About 3 minutes with 4 jobs: some 20 s to write the
 videos, then 28 dry runs of 5-40 s each (the first of each protocol prepares the frames, which
-the others read from DIR/cache). The stderr log lists where the dry run's counts differ from
-the providers' documented rules (the table's last column).
+the others read from DIR/cache). The stderr log flags runs whose largest request comes near
+the model's context window, and models whose thinking the estimate leaves out.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ ALIASES = ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "claude-3-5-sonnet", "claude-sonn
            "gemini-1.5-pro", "gemini-2.5-pro")
 PROTOCOLS = ("paper", "fast")
 MODES = ("closed", "open")
-BATCH_DISCOUNT = 0.5  # OpenAI, Anthropic and Gemini batch APIs bill half the live price
 SEED = 2025
+# gpt-4o's window; gpt-4o-mini bills images at ~33x the tokens, which says nothing of its window
+CONTEXT_WINDOWS = {"gpt-4o": 128_000}
 
 
 @dataclass(frozen=True)
@@ -259,10 +261,12 @@ def vdbench_command() -> list[str]:
 
 
 def dry_run(run: tuple[str, str, str], data: Path, cache: Path) -> dict:
-    """`vdbench eval --dry-run` for (alias, protocol, mode); its printed counts, parsed."""
+    """`vdbench eval --dry-run --batch` for (alias, protocol, mode); its printed counts and
+    prices (batch, and live), parsed."""
     alias, protocol, mode = run
     cmd = [*vdbench_command(), "eval", "--model", alias, "--data", str(data), "--split", "all",
-           "--mode", mode, "--protocol", protocol, "--cache-dir", str(cache), "--dry-run"]
+           "--mode", mode, "--protocol", protocol, "--cache-dir", str(cache), "--dry-run",
+           "--batch"]
     env = {k: v for k, v in os.environ.items()
            if not k.endswith("_BASE_URL")} | {"COLUMNS": "400", "TERM": "dumb"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -273,15 +277,22 @@ def dry_run(run: tuple[str, str, str], data: Path, cache: Path) -> dict:
         key, sep, value = line.partition(": ")
         if sep:
             out[key.strip()] = value.strip()
-    cost = out.get("estimated_cost_usd", "")
-    try:
-        cost_usd: float | None = float(cost)
-    except ValueError:
-        cost_usd = None
+    if not out.get("pricing", "").startswith("batch"):
+        raise SystemExit(f"{' '.join(cmd)} did not price at batch rates: {out.get('pricing')}")
     return {"alias": alias, "protocol": protocol, "mode": mode,
             "samples": int(out["samples"]), "requests": int(out["requests_to_send"]),
             "images": int(out["images"]), "input_tokens": int(out["estimated_input_tokens"]),
-            "cost_usd": cost_usd, "cost_note": "" if cost_usd is not None else cost}
+            "largest_request_tokens": int(out["largest_request_input_tokens"]),
+            "cost_usd": _float(out.get("estimated_cost_usd_live", "")),
+            "batch_cost_usd": _float(out.get("estimated_cost_usd", "")),
+            "thinking": out.get("thinking", "")}
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:  # "unknown: no price for ..."
+        return None
 
 
 # --- the open-mode judge, estimated from its prompts ------------------------------------------
@@ -341,81 +352,6 @@ def judge_estimate(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-# --- a check of the dry run's image tokens against the providers' documented rules ---------
-
-ANTHROPIC_MAX_IMAGES = 100  # per request; the adapter subsamples each video evenly to fit
-ANTHROPIC_MAX_IMAGE_TOKENS = 1600  # larger images are scaled down to about 1.15 megapixels
-GEMINI_VIDEO_TOKENS_PER_S = 263  # an uploaded video, per second of playback
-# gpt-4o's window; gpt-4o-mini bills images at ~33x the tokens, which says nothing of its window
-CONTEXT_WINDOWS = {"gpt-4o": 128_000}
-
-
-def _frames(row: dict, protocol) -> list[tuple[int, int, int]]:
-    """(frames, width, height) of each video of a row as the protocol prepares them."""
-    spec = next(d for d in DOMAINS if d.name == row["domain"])
-    fps = protocol.frames.fps_by_domain[spec.name]
-    step = max(1, int(spec.fps_original / fps))
-    out = []
-    for video in json.loads(row["videos"]):
-        n = math.ceil(video["frames_trim"][1] / step)
-        if protocol.frames.over_cap == "thin_each":
-            n = min(n, protocol.frames.pair_cap // 2)
-        w, h = spec.width, spec.height
-        if protocol.frames.long_side and max(w, h) > protocol.frames.long_side:
-            scale = protocol.frames.long_side / max(w, h)
-            w, h = round(w * scale), round(h * scale)
-        out.append((n, w, h))
-    return out
-
-
-def check(result: dict, rows: list[dict]) -> dict:
-    """The dry run's image count and tokens recomputed from the rows with vdbench's own
-    formulas, and again with the rules the providers document: Anthropic takes at most 100
-    images a request (the adapter thins to that) and scales an image down to ~1,600 tokens;
-    Gemini bills an uploaded video (paper: one frame per second) at 263 tokens a second."""
-    from vdbench.core.protocol import PROTOCOLS as VD_PROTOCOLS
-    from vdbench.llm.aliases import ALIASES as VD_ALIASES
-    from vdbench.llm.anthropic_api import allocate
-    from vdbench.llm.cost import IMAGE_TOKENS, PRICES
-
-    alias = next(a for a in VD_ALIASES if a.name == result["alias"])
-    protocol = VD_PROTOCOLS[result["protocol"]]
-    ident = {"model": alias.snapshot, "image_detail": protocol.providers.openai_detail}
-    per_image = IMAGE_TOKENS.get(alias.provider, IMAGE_TOKENS["openai"])
-    images = vd_tokens = doc_images = doc_tokens = 0
-    largest = 0
-    for row in rows:
-        videos = _frames(row, protocol)
-        request = 0
-        counts = [n for n, _, _ in videos]
-        if alias.provider == "anthropic":
-            counts = allocate(counts, ANTHROPIC_MAX_IMAGES)
-        for (n, w, h), kept in zip(videos, counts):
-            tokens = per_image(w, h, ident)
-            images += n
-            vd_tokens += n * tokens
-            request += n * tokens
-            if alias.provider == "anthropic":
-                doc_images += kept
-                doc_tokens += kept * min(tokens, ANTHROPIC_MAX_IMAGE_TOKENS)
-            elif alias.provider == "gemini" and protocol.providers.gemini_input == "video":
-                doc_images += n
-                doc_tokens += n * GEMINI_VIDEO_TOKENS_PER_S  # n frames at 1 fps: n seconds
-            else:
-                doc_images += n
-                doc_tokens += n * tokens
-        largest = max(largest, request)
-    text = result["input_tokens"] - vd_tokens
-    price = PRICES[alias.snapshot]
-    output = result["requests"] * 200  # the dry run's expected answer length
-    doc_cost = ((text + doc_tokens) * price.input_per_mtok
-                + output * price.output_per_mtok) / 1e6
-    return {"images_recomputed": images, "text_tokens": text,
-            "largest_request_image_tokens": largest,
-            "documented_images": doc_images, "documented_input_tokens": text + doc_tokens,
-            "documented_cost_usd": doc_cost}
-
-
 # --- the table --------------------------------------------------------------------------------
 
 def _usd(x: float | None) -> str:
@@ -425,16 +361,15 @@ def _usd(x: float | None) -> str:
 
 
 def markdown(results: list[dict], judge: dict[str, dict]) -> str:
+    from vdbench.llm.cost import BATCH_DISCOUNT
+
     lines = ["| model | protocol | mode | requests | images | input tokens "
-             "| est. cost, live | est. cost, `--batch` | documented rules, live |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+             "| est. cost, live | est. cost, `--batch` |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in results:
-        cost, doc = r["cost_usd"], r["check"]["documented_cost_usd"]
-        same = cost is not None and abs(doc - cost) <= 0.03 * cost
         lines.append(f"| `{r['alias']}` | {r['protocol']} | {r['mode']} | {r['requests']:,} "
-                     f"| {r['images']:,} | {r['input_tokens'] / 1e6:.1f} M | {_usd(cost)} "
-                     f"| {_usd(None if cost is None else cost * BATCH_DISCOUNT)} "
-                     f"| {'same' if same else _usd(doc)} |")
+                     f"| {r['images']:,} | {r['input_tokens'] / 1e6:.1f} M "
+                     f"| {_usd(r['cost_usd'])} | {_usd(r['batch_cost_usd'])} |")
     if not judge:
         return "\n".join(lines)
     lines += ["", "Open mode adds the judge (text only, the same for every model):", "",
@@ -453,21 +388,16 @@ def warnings(results: list[dict], n_rows: int) -> list[str]:
     out = []
     for r in results:
         name = f"{r['alias']} {r['protocol']} {r['mode']}"
-        c = r["check"]
         if r["requests"] != n_rows or r["samples"] != n_rows:
             out.append(f"{name}: {r['requests']} requests for {r['samples']} samples "
                        f"(expected {n_rows})")
-        if c["images_recomputed"] != r["images"]:
-            out.append(f"{name}: the dry run counted {r['images']:,} images, the rows give "
-                       f"{c['images_recomputed']:,}")
-        if c["documented_images"] != r["images"]:
-            out.append(f"{name}: the provider is sent {c['documented_images']:,} images, the "
-                       f"dry run counts {r['images']:,}")
         window = CONTEXT_WINDOWS.get(r["alias"])
-        biggest = c["largest_request_image_tokens"] + c["text_tokens"] // max(1, n_rows)
+        biggest = r["largest_request_tokens"]
         if window and biggest + 2048 > window:
             out.append(f"{name}: the largest request holds ~{biggest:,} input tokens; with "
                        f"2,048 for the answer that is over the {window:,}-token context window")
+    for alias, thinking in {r["alias"]: r["thinking"] for r in results if r["thinking"]}.items():
+        out.append(f"{alias}: thinking {thinking}")
     return out
 
 
@@ -527,8 +457,6 @@ def main(argv: list[str] | None = None) -> int:
                 results[t] = r
         ordered = [results[t] for t in sorted(todo, key=lambda t: (
             args.aliases.index(t[0]), args.protocols.index(t[1]), args.modes.index(t[2])))]
-        for r in ordered:
-            r["check"] = check(r, rows)
         for line in warnings(ordered, len(rows)):
             print(f"check: {line}", file=sys.stderr)
         judge = judge_estimate(rows) if "open" in args.modes else {}

@@ -47,7 +47,9 @@ pytest.importorskip("anthropic")
 pytest.importorskip("google.genai")
 
 FAST = RetryPolicy(max_attempts=4, base_delay_s=0.001, max_delay_s=0.005, timeout_s=5.0)
-QUICK = BatchSettings(debounce_s=0.02, poll_interval_s=0.005)
+# Tests count jobs: requests made together must reach the queue within the debounce window
+# even on a loaded machine (20 ms was seen to split them), or they go in more jobs.
+QUICK = BatchSettings(debounce_s=0.1, poll_interval_s=0.005)
 TESTS_DIR = Path(__file__).parent
 KEYS = {"OPENAI_API_KEY": "sk-test-" + "Q7w" * 8,
         "ANTHROPIC_API_KEY": "sk-ant-test-0123456789abcdef",
@@ -212,7 +214,7 @@ def test_runtime_open_keeps_the_job_table_in_the_cache_folder(openai, tmp_path):
 # --- limits ----------------------------------------------------------------------------------
 
 def test_jobs_are_split_at_the_request_limit(provider, tmp_path):
-    settings = BatchSettings(debounce_s=0.05, poll_interval_s=0.005, max_requests=2)
+    settings = BatchSettings(debounce_s=0.1, poll_interval_s=0.005, max_requests=2)
     replies = call_all(new_runtime(tmp_path, settings), provider.make(), requests_(5))
     assert all(r.status == "ok" for r in replies) and provider.live() == []
     assert sorted(len(job.lines) for job in provider.jobs) == [1, 2, 2]
@@ -222,7 +224,7 @@ def test_jobs_are_split_at_the_request_limit(provider, tmp_path):
 def test_jobs_are_split_at_the_byte_limit(openai, tmp_path):
     probe = OpenAIChatAdapter(MODELS["openai"], base_url=None, api_key="k", timeout_s=1)
     size = len(json.dumps(probe.batch_line(pair_request(0), "k" * 64))) + 1
-    settings = BatchSettings(debounce_s=0.05, poll_interval_s=0.005, max_bytes=2 * size + 50)
+    settings = BatchSettings(debounce_s=0.1, poll_interval_s=0.005, max_bytes=2 * size + 50)
     replies = call_all(new_runtime(tmp_path, settings), openai.make(), requests_(5))
     assert all(r.status == "ok" for r in replies)
     assert sorted(len(job.lines) for job in openai.jobs) == [1, 2, 2]

@@ -86,7 +86,8 @@ def test_judge_eval_measures_a_vllm_judge(tmp_path, monkeypatch, vllm_env):
     with vllm_env(gold_reply) as server:
         monkeypatch.setenv("VLLM_BASE_URL", server.base_url)
         assert judging.cmd_judge_eval(parse(["judge-eval", "--judge", SPEC, "--gold", str(gold),
-                                             "--split", "all", "--out", str(out)])) == 0
+                                             "--split", "all", "--out", str(out),
+                                             "--cache-dir", str(tmp_path / "cache")])) == 0
         assert {r.body["model"] for r in server.requests} == {JUDGE_ID}
     data = json.loads(out.read_text())
     assert data["judge"]["match_model"] == JUDGE_ID

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vdbench.core.errors import InputError
-from vdbench.llm.types import ChatRequest, Usage
+from vdbench.llm.types import ChatRequest, Usage, VideoPart
 
 DRY_RUN_KEY = "dry-run: never sent"
 
@@ -47,6 +47,11 @@ class ProviderAdapter(ABC):
     @property
     def endpoint(self) -> str:
         return getattr(self, "base_url", None) or f"the {self.provider} API"
+
+    def images_sent(self, videos: Sequence[VideoPart]) -> list[int]:
+        """How many frames of each video a request carries (dry runs count these); an
+        adapter that thins requests to an image limit says so."""
+        return [len(v.clip) for v in videos]
 
     async def preflight(self) -> None:
         """Check, before the first sample, that the endpoint is there and serves the model;

@@ -87,8 +87,14 @@ def base64_size(jpeg: bytes) -> int:
     return 4 * math.ceil(len(jpeg) / 3)
 
 
+def frames_sent(videos: Sequence[VideoPart], limits: ImageLimits) -> list[int]:
+    """How many frames of each video a request carries: all of them, or an even share of
+    `limits.max_images` when there are more (what `fit_videos` keeps; dry runs count these)."""
+    return allocate([len(v.clip) for v in videos], limits.max_images)
+
+
 def fit_videos(videos: Sequence[VideoPart], limits: ImageLimits) -> list[FittedVideo]:
-    counts = allocate([len(v.clip) for v in videos], limits.max_images)
+    counts = frames_sent(videos, limits)
     chosen = [even_pick(v.clip.frames, k) for v, k in zip(videos, counts)]
     long_edge = limits.max_long_edge
     while True:
@@ -151,6 +157,10 @@ class AnthropicAdapter(ProviderAdapter):
                 "max_long_edge": self.limits.max_long_edge,
                 **({"jpeg_quality": self.limits.jpeg_quality}
                    if self.limits.jpeg_quality is not None else {})}
+
+    def images_sent(self, videos: Sequence[VideoPart]) -> list[int]:
+        """Frames of each video a request carries as images (what dry runs count)."""
+        return frames_sent(videos, self.limits)
 
     async def message_params(self, request: ChatRequest) -> dict[str, Any]:
         """The Messages API body of a request: what `complete` posts, and the `params` of a

@@ -73,8 +73,31 @@ def usage_cost(provider: str, model_id: str, usage: Usage,
 
 # --- estimates for dry runs --------------------------------------------------------------
 
+# Models that think before they answer, by default and at a length not known beforehand, and
+# bill the thinking as output (gemini-2.5-pro cannot turn thinking off; its budget is dynamic).
+# Estimates leave thinking out and say so (DryRunTally.thinking_usd_per_1k).
+THINKING_MODELS = frozenset({"gemini-2.5-pro"})
+
+# Claude: an image whose long edge is over 1568 px, or that would be over ~1,600 tokens
+# (width x height / 750), is first scaled down, keeping its aspect ratio, until it is within
+# both; it is billed at the size it is scaled to (docs.claude.com/en/docs/vision, "Evaluate
+# image size"). The docs recommend at most 1.15 megapixels, which is ~1,530 tokens; the
+# billing limit is the ~1,600 tokens.
+ANTHROPIC_LONG_EDGE = 1568
+ANTHROPIC_MAX_IMAGE_TOKENS = 1600
+
+# Gemini, an uploaded video: sampled at video_metadata.fps (1 fps unless told), each sampled
+# frame billed at 258 tokens at the default media resolution (66 at low, which vdbench does not
+# ask for) whatever the video's resolution, plus 32 tokens a second of audio
+# (ai.google.dev/gemini-api/docs/video-understanding, "Technical details about videos": "about
+# 300 tokens per second" at the default resolution, audio and metadata included). The mp4s
+# gemini_api.encode_mp4 writes have no audio track, so no audio tokens; the timestamp metadata
+# Gemini adds each second is not counted.
+GEMINI_VIDEO_TOKENS_PER_FRAME = 258
+
+
 class RequestEstimate(NamedTuple):
-    n_images: int
+    n_images: int  # images (frames) the provider is sent, or samples from an uploaded video
     input_tokens: int
     cost_usd: float | None  # None for unpriced models
 
@@ -93,9 +116,10 @@ def _openai_image_tokens(width: int, height: int, model_id: str, detail: str) ->
     return base + per_tile * tiles
 
 
-def _anthropic_image_tokens(width: int, height: int) -> int:
-    scale = min(1.0, 1568 / max(width, height))
-    return math.ceil(width * scale * height * scale / 750)
+def _anthropic_image_tokens(width: int, height: int, long_edge: int = ANTHROPIC_LONG_EDGE) -> int:
+    """An image as the adapter sends it (long edge at most `long_edge`) and Claude bills it."""
+    scale = min(1.0, min(long_edge, ANTHROPIC_LONG_EDGE) / max(width, height))
+    return min(ANTHROPIC_MAX_IMAGE_TOKENS, math.ceil(width * scale * height * scale / 750))
 
 
 def _gemini_image_tokens(width: int, height: int) -> int:
@@ -112,7 +136,8 @@ ImageTokens = Callable[[int, int, dict[str, Any]], int]
 IMAGE_TOKENS: dict[str, ImageTokens] = {
     "openai": lambda w, h, ident: _openai_image_tokens(
         w, h, str(ident.get("model", "")), str(ident.get("image_detail", "high"))),
-    "anthropic": lambda w, h, ident: _anthropic_image_tokens(w, h),
+    "anthropic": lambda w, h, ident: _anthropic_image_tokens(
+        w, h, int(ident.get("max_long_edge", ANTHROPIC_LONG_EDGE))),
     "gemini": lambda w, h, ident: _gemini_image_tokens(w, h),
     "vllm": lambda w, h, ident: _vllm_image_tokens(w, h),
 }
@@ -127,21 +152,31 @@ def _frame_size(jpeg: bytes) -> tuple[int, int]:
 
 def estimate_request(
     adapter: ProviderAdapter, request: ChatRequest, expected_output_tokens: int = 200,
-    fallback: Price | None = None,
+    fallback: Price | None = None, *, batch: bool = False,
 ) -> RequestEstimate:
-    """Tokens and USD a request would cost: text ~ 4 characters a token, images by provider."""
+    """Tokens and USD a request would cost: text ~ 4 characters a token, images by provider,
+    a video uploaded to Gemini by the frames it samples. `batch`: priced as a Batch API
+    request (BATCH_DISCOUNT). Thinking tokens are not included (THINKING_MODELS)."""
     identity = adapter.cache_identity()
     image_tokens = IMAGE_TOKENS.get(adapter.provider, IMAGE_TOKENS["openai"])
+    gemini_video = adapter.provider == "gemini" and identity.get("input") == "video"
     text_chars = len(request.system or "")
+    videos = [p for p in request.parts if isinstance(p, VideoPart) and p.clip.frames]
     n_images = tokens = 0
     for part in request.parts:
         if isinstance(part, TextPart):
             text_chars += len(part.text)
-        elif isinstance(part, VideoPart) and part.clip.frames:
-            width, height = _frame_size(part.clip.frames[0].image)  # a clip's frames share a size
+    for part, sent in zip(videos, adapter.images_sent(videos), strict=True):
+        if gemini_video:
+            # The mp4 plays at the rate Gemini is told to sample at (video_metadata.fps), so
+            # it samples every frame of the clip: its duration times that rate.
             n_images += len(part.clip)
-            tokens += len(part.clip) * image_tokens(width, height, identity)
+            tokens += len(part.clip) * GEMINI_VIDEO_TOKENS_PER_FRAME
+            continue
+        width, height = _frame_size(part.clip.frames[0].image)  # a clip's frames share a size
+        n_images += sent
+        tokens += sent * image_tokens(width, height, identity)
     tokens += math.ceil(text_chars / 4)
     cost = usage_cost(adapter.provider, adapter.model_id, Usage(tokens, expected_output_tokens),
-                      fallback)
+                      fallback, batch=batch)
     return RequestEstimate(n_images, tokens, cost)

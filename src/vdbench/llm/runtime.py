@@ -21,7 +21,15 @@ from vdbench.llm.batch.types import (
     LineError,
 )
 from vdbench.llm.cache import CACHE_FILE, ResponseCache, request_key
-from vdbench.llm.cost import Price, RequestEstimate, estimate_request, price_of, usage_cost
+from vdbench.llm.cost import (
+    BATCH_DISCOUNT,
+    THINKING_MODELS,
+    Price,
+    RequestEstimate,
+    estimate_request,
+    price_of,
+    usage_cost,
+)
 from vdbench.llm.errors import Classified, classify, run_stopper, scrub
 from vdbench.llm.retry import DEFAULT_POLICY, RetryPolicy
 from vdbench.llm.types import ChatReply, ChatRequest, Usage
@@ -76,15 +84,32 @@ class DryRunTally:
     input_tokens: int = 0
     cost_usd: float = 0.0  # of the priced requests
     unpriced_models: set[str] = field(default_factory=set)  # their cost is unknown
+    largest_request_tokens: int = 0  # input tokens of the largest request (context windows)
+    # --batch: requests priced as Batch API requests (BATCH_DISCOUNT), and what all the priced
+    # requests would cost live
+    batch_requests: int = 0
+    live_cost_usd: float = 0.0
+    # models whose thinking is billed as output and not in the estimate (THINKING_MODELS):
+    # their requests, and the USD that each 1,000 thinking tokens a request would add
+    thinking_requests: dict[str, int] = field(default_factory=dict)
+    thinking_usd_per_1k: float = 0.0
 
-    def add(self, estimate: RequestEstimate, model_id: str) -> None:
+    def add(self, estimate: RequestEstimate, model_id: str, *, batch: bool = False,
+            live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None
+            ) -> None:
         self.requests += 1
         self.images += estimate.n_images
         self.input_tokens += estimate.input_tokens
+        self.largest_request_tokens = max(self.largest_request_tokens, estimate.input_tokens)
+        self.batch_requests += batch
         if estimate.cost_usd is None:
             self.unpriced_models.add(model_id)
         else:
             self.cost_usd += estimate.cost_usd
+            self.live_cost_usd += estimate.cost_usd if live_cost_usd is None else live_cost_usd
+        if thinking_usd_per_1k is not None:
+            self.thinking_requests[model_id] = self.thinking_requests.get(model_id, 0) + 1
+            self.thinking_usd_per_1k += thinking_usd_per_1k
 
 
 class RateLimiter:
@@ -164,6 +189,9 @@ class Runtime:
         self.price = price  # for models without a listed price (--price)
         self.stats = RuntimeStats()
         self.dry_run = DryRunTally() if dry_run else None
+        # --dry-run --batch sends nothing, batches included, but prices requests as the
+        # providers bill the batches they would go in
+        self.dry_run_batch = dry_run and batch is not None
         self._rng = random.Random(jitter_seed)
         self._limits: dict[str, _ProviderLimits] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -186,8 +214,7 @@ class Runtime:
             self.stats.cache_hits += 1
             return hit
         if self.dry_run is not None:
-            self.dry_run.add(estimate_request(adapter, request, fallback=self.price),
-                             adapter.model_id)
+            self._tally(self.dry_run, adapter, request)
             return ChatReply("error", error="DryRun: request not sent")
         if (self.max_cost_usd is not None
                 and price_of(adapter.provider, adapter.model_id, self.price) is None):
@@ -197,6 +224,19 @@ class Runtime:
         if self.batcher is not None and self.batcher.accepts(adapter):
             return await self._call_batched(adapter, request, key)
         return await self._finish(adapter, key, await self._call_with_retries(adapter, request))
+
+    def _tally(self, tally: DryRunTally, adapter: ProviderAdapter, request: ChatRequest) -> None:
+        batch = self.dry_run_batch and BatchCollector.accepts(adapter)
+        estimate = estimate_request(adapter, request, fallback=self.price, batch=batch)
+        live = (estimate.cost_usd / BATCH_DISCOUNT
+                if batch and estimate.cost_usd is not None else None)
+        thinking = None
+        if adapter.model_id in THINKING_MODELS:
+            price = price_of(adapter.provider, adapter.model_id, self.price)
+            if price is not None:
+                thinking = 1000 * price.output_per_mtok / 1e6 * (BATCH_DISCOUNT if batch else 1)
+        tally.add(estimate, adapter.model_id, batch=batch, live_cost_usd=live,
+                  thinking_usd_per_1k=thinking)
 
     async def _finish(self, adapter: ProviderAdapter, key: str, reply: ChatReply) -> ChatReply:
         if reply.status == "ok":

@@ -22,6 +22,7 @@ from vdbench.core.version import __version__
 from vdbench.data.loader import Benchmark, load_benchmark
 from vdbench.data.predictions import Predictions, load_predictions, predictions_to_json
 from vdbench.data.schema import Sample
+from vdbench.llm.cost import BATCH_DISCOUNT
 from vdbench.llm.runtime import DryRunTally
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
@@ -191,17 +192,42 @@ async def dry_run_async(cfg: EvalConfig) -> dict[str, Any]:
             "cached": stats.cache_hits,
             "images": tally.images if tally else 0,
             "estimated_input_tokens": tally.input_tokens if tally else 0,
+            "largest_request_input_tokens": tally.largest_request_tokens if tally else 0,
             "estimated_cost_usd": _estimated_cost(tally),
+            **_pricing(tally),
             "note": "judge calls (open mode) are not included" if cfg.mode == "open" else ""}
 
 
-def _estimated_cost(tally: DryRunTally | None) -> float | str:
+def _estimated_cost(tally: DryRunTally | None, live: bool = False) -> float | str:
     if tally is None:
         return 0.0
     if tally.unpriced_models:
         return (f"unknown: no price for {', '.join(sorted(tally.unpriced_models))} "
                 "(give --price INPUT_PER_M,OUTPUT_PER_M)")
-    return round(tally.cost_usd, 4)
+    return round(tally.live_cost_usd if live else tally.cost_usd, 4)
+
+
+def _pricing(tally: DryRunTally | None) -> dict[str, Any]:
+    """Dry-run lines on how the estimate is priced: live or batch, and thinking left out."""
+    if tally is None:
+        return {}
+    out: dict[str, Any] = {}
+    if tally.batch_requests:
+        share = ("" if tally.batch_requests == tally.requests
+                 else f"; {tally.requests - tally.batch_requests} requests go live")
+        out["pricing"] = (f"batch (Batch API jobs, billed at {BATCH_DISCOUNT:.0%} of the live "
+                          f"price{share})")
+        out["estimated_cost_usd_live"] = _estimated_cost(tally, live=True)
+    else:
+        out["pricing"] = "live"
+    if tally.thinking_requests:
+        models = ", ".join(sorted(tally.thinking_requests))
+        usd = tally.thinking_usd_per_1k
+        amount = f"${usd:,.2f}" if usd >= 1 else f"${usd:.4f}"
+        out["thinking"] = (f"not included: {models} bills its thinking tokens as output, and "
+                           f"how long it thinks is not known beforehand; each 1,000 thinking "
+                           f"tokens a request adds {amount} to the run")
+    return out
 
 
 async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
