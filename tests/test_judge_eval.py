@@ -176,14 +176,14 @@ def test_bootstrap_intervals_resample_cases_and_are_reproducible():
 
 TARGETS = {"agreement": 0.85, "match_precision": 0.90, "direction_accuracy": 0.90}
 MAX_BIAS = 0.03
-# What offline judge v3 measured on the test half (docs/judging.md, "The offline judge":
-# embedding 0.818 / 0.840 / 0.921 / -0.118, lexical 0.783 / 0.836 / 0.926 / -0.118), less a
+# What offline judge v4 measured on the test half (docs/judging.md, "The offline judge":
+# embedding 0.862 / 0.878 / 0.912 / -0.075, lexical 0.818 / 0.864 / 0.937 / -0.113), less a
 # decision or two: a change that does worse fails here.
 FLOORS = {
-    "embedding": {"agreement": 0.80, "match_precision": 0.82, "direction_accuracy": 0.90,
-                  "recall_bias": -0.13},
-    "lexical": {"agreement": 0.77, "match_precision": 0.82, "direction_accuracy": 0.91,
-                "recall_bias": -0.13},
+    "embedding": {"agreement": 0.85, "match_precision": 0.86, "direction_accuracy": 0.90,
+                  "recall_bias": -0.09},
+    "lexical": {"agreement": 0.80, "match_precision": 0.85, "direction_accuracy": 0.92,
+                "recall_bias": -0.125},
 }
 
 
@@ -205,9 +205,9 @@ def test_figures() -> dict:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="offline judge v3 misses the targets on the test half "
-                   "(agreement 0.818, precision 0.840, recall bias -0.118; direction 0.921 "
-                   "meets its target); see docs/judging.md, 'The offline judge'")
+@pytest.mark.xfail(strict=True, reason="offline judge v4 misses two targets on the test half "
+                   "(precision 0.878, recall bias -0.075; agreement 0.862 and direction 0.912 "
+                   "meet theirs); see docs/judging.md, 'The offline judge'")
 def test_offline_judge_meets_the_targets_on_the_test_half(test_figures):
     if "embedding" not in test_figures:
         pytest.skip("extra 'judge' not installed: the targets are for the default backend")
@@ -230,7 +230,7 @@ def test_offline_identity_names_version_and_settings():
     from vdbench.scoring.judge.offline import VERSION, OfflineJudge
 
     ident = OfflineJudge("lexical").identity()
-    assert VERSION == 3
+    assert VERSION == 4
     assert ident["version"] == VERSION and ident["backend"] == "lexical"
     assert re.fullmatch(r"[0-9a-f]{16}", ident["rules_hash"])
     assert re.fullmatch(r"[0-9a-f]{16}", ident["weights_hash"])

@@ -11,14 +11,20 @@ logistic model over the features in FEATURES:
     it is absent), the overlap of their folded concepts, whether they share a family of
     direction scales or use only different ones, whether they name different phases of the
     action, and how alike the things are that two statements compare on unrelated scales.
+    With the embeddings, the model also weighs each dimension of the two sentence
+    embeddings' elementwise product, of the raw statements and of their property phrases
+    (PRODUCTS), which lets it learn which parts of the embedding speak for one property.
 
-The optimal one-to-one assignment of these scores (assign.py) is kept where a pair's score
-clears the threshold. Some pairs may not match at all: a prediction that names no property
-("the form is better"), and two statements about the same thing compared on unrelated
-scales ("the ball is dribbled higher" / "the ball is dribbled faster"). Weights and
-threshold were fitted on development data only (the dev half of the gold set and
-gold/dev_extra_v1.json; train_offline.py) and are shipped in offline_weights.py, one set
-per backend. Direction comes from the scales both statements use (properties.opposite).
+Pairs are then assigned one to one (assign.py) to maximize the total by which the kept
+pairs' scores clear the threshold; a pair under it counts for nothing, so a hopeless pair
+cannot pull a good one away from its partner. Some pairs may not match at all: a
+prediction that names no property ("the form is better"), and two statements about the
+same thing compared on unrelated scales ("the ball is dribbled higher" / "the ball is
+dribbled faster"). Weights and threshold were fitted on development data only (the dev
+half of the gold set and gold/dev_extra_v1.json; train_offline.py) and are shipped in
+offline_weights.py, one set per backend (the embedding products' weights in
+offline_products.json, read on first use). Direction comes from the scales both
+statements use (properties.opposite).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import json
 import math
 import os
 from collections import Counter
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,9 +47,13 @@ from vdbench.scoring.judge.base import Judge, MatchTask
 from vdbench.scoring.judge.offline_weights import WEIGHTS
 from vdbench.scoring.judge.properties import Statement, opposite
 
-VERSION = 3
+VERSION = 4
 FEATURES = ("sim_raw", "sim_prop", "words", "concepts", "same_family", "other_family",
             "other_phase", "clash_subject")
+# embedding backend only: the texts whose sentence embeddings' elementwise products are
+# features too (after FEATURES, in this order), and where their weights are shipped
+PRODUCTS = ("raw", "prop")
+PRODUCTS_FILE = Path(__file__).with_name("offline_products.json")
 NEVER = -30.0  # the score of a pair that may not match (a prediction naming no property)
 # two statements whose subjects are this similar ("the ball is dribbled" twice) but that
 # compare on scales of no common family are two properties of one thing (docs/judging.md,
@@ -112,6 +124,21 @@ def _subject(st: Statement) -> str:
     return " ".join(st.content) or st.canon
 
 
+@cache
+def product_weights() -> np.ndarray:
+    """The weights of the embedding products (PRODUCTS), read on first use."""
+    return np.array(json.loads(PRODUCTS_FILE.read_text())["weights"], dtype=np.float64)
+
+
+def decide(score: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """The pairs kept: the one-to-one assignment maximizing the total by which the kept
+    pairs clear the threshold."""
+    gain = np.maximum(score - threshold, 0.0)
+    if not gain.size:
+        return []
+    return [(i, j) for i, j in max_weight_assignment(gain.tolist()) if gain[i, j] > 0]
+
+
 def _trigrams(word: str) -> Counter:
     w = f"#{lexicon.stem(word)}#"
     return Counter(w[i:i + 3] for i in range(len(w) - 2))
@@ -150,13 +177,19 @@ class _Embedder:
         _quiet_progress_bars()
         self.model = SentenceTransformer(str(weights.get_model_path()), device="cpu")
 
-    def similarity(self, a: list[str], b: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(a + b) if t not in self._memo]
+    def vectors(self, texts: list[str]) -> np.ndarray:
+        """Unit sentence embeddings, one row per text."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if missing:
             vecs = self.model.encode(missing, normalize_embeddings=True, batch_size=64,
                                      show_progress_bar=False)
             self._memo.update({t: np.asarray(v, dtype=np.float64) for t, v in zip(missing, vecs)})
-        return np.array([[float(self._memo[s] @ self._memo[t]) for t in b] for s in a])
+        return np.array([self._memo[t] for t in texts])
+
+    def similarity(self, a: list[str], b: list[str]) -> np.ndarray:
+        if not a or not b:
+            return np.zeros((len(a), len(b)))
+        return self.vectors(a) @ self.vectors(b).T
 
 
 class OfflineJudge(Judge):
@@ -175,6 +208,13 @@ class OfflineJudge(Judge):
         self.name = f"offline-{self.backend}"
         self.weights: dict[str, Any] = WEIGHTS[self.backend]
         self.threshold: float = self.weights["threshold"]
+        self._products = self.backend == "embedding"
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """The match model's weights, in the order of `features`' last axis."""
+        base = np.array(self.weights["weights"], dtype=np.float64)
+        return np.concatenate([base, product_weights()]) if self._products else base
 
     # --- scoring ---------------------------------------------------------------------
 
@@ -191,7 +231,8 @@ class OfflineJudge(Judge):
         return np.array([[_cosine(x, y) for y in tb] for x in ta]).reshape(len(a), len(b))
 
     def features(self, gt: list[str], pred: list[str]) -> np.ndarray:
-        """The features (FEATURES) of every annotated/predicted pair: shape (n, m, k)."""
+        """The features of every annotated/predicted pair, shape (n, m, k): FEATURES, then
+        with the embeddings the products of PRODUCTS' embeddings."""
         gs, ps = [Statement.parse(t) for t in gt], [Statement.parse(t) for t in pred]
         raw = self._text_similarity(gt, pred)
         prop = self._text_similarity([g.prop for g in gs], [p.prop for p in ps])
@@ -210,7 +251,12 @@ class OfflineJudge(Judge):
                              shared, bool(g.families and p.families and not shared),
                              bool(g.phases and p.phases and not g.phases & p.phases),
                              _clash(g, p) * subject[i, j])
-        return out
+        if not self._products or self._embedder is None:
+            return out
+        texts = {"raw": (gt, pred), "prop": ([g.prop for g in gs], [p.prop for p in ps])}
+        products = [self._embedder.vectors(texts[k][0])[:, None, :]
+                    * self._embedder.vectors(texts[k][1])[None, :, :] for k in PRODUCTS]
+        return np.concatenate([out, *products], axis=2)
 
     def allowed(self, gt: list[str], pred: list[str]) -> np.ndarray:
         """False where a pair may not match: a statement names no property (docs/judging.md,
@@ -234,8 +280,7 @@ class OfflineJudge(Judge):
         """The match score (log-odds) of every pair; NEVER where a match is not allowed."""
         if not gt or not pred:
             return np.zeros((len(gt), len(pred)))
-        w = self.weights
-        score = self.features(gt, pred) @ np.array(w["weights"]) + w["bias"]
+        score = self.features(gt, pred) @ self.coefficients + self.weights["bias"]
         return np.where(self.allowed(gt, pred), score, NEVER)
 
     def similarity(self, a: list[str], b: list[str]) -> list[list[float]]:
@@ -250,9 +295,8 @@ class OfflineJudge(Judge):
             return out
         score = await asyncio.to_thread(  # the embedding model must not block the event loop
             self.scores, [task.gt[k] for k in gt_keys], [task.pred[k] for k in pred_keys])
-        for i, j in max_weight_assignment(score.tolist()):
-            if score[i, j] >= self.threshold:
-                out[gt_keys[i]] = pred_keys[j]
+        for i, j in decide(score, self.threshold):
+            out[gt_keys[i]] = pred_keys[j]
         return out
 
     async def opposites(self, pairs: list[tuple[str, str]]) -> list[bool]:
@@ -267,8 +311,9 @@ class OfflineJudge(Judge):
                             sorted(lexicon.STOP), sorted(lexicon.GENERIC),
                             sorted(lexicon.NEGATIONS), sorted(lexicon.REVERSERS),
                             sorted(lexicon.INTENSIFIERS), lexicon.PHASE_GROUPS, FEATURES,
-                            NEIGHBOUR_SIMILARITY], sort_keys=True)
-        weights = json.dumps(self.weights, sort_keys=True)
+                            NEIGHBOUR_SIMILARITY, PRODUCTS if self._products else []],
+                           sort_keys=True)
+        weights = json.dumps([self.weights, self.coefficients.tolist()], sort_keys=True)
         return {"name": self.name, "version": VERSION, "backend": self.backend,
                 "threshold": self.threshold,
                 "embedding_model": "all-MiniLM-L6-v2" if self.backend == "embedding" else None,

@@ -1,20 +1,21 @@
-"""Weights of the offline judge's match model (offline.FEATURES), fitted on development data
-(the dev half of the gold set and gold/dev_extra_v1.json) by `python -m
-vdbench.scoring.judge.train_offline` (do not edit by hand)."""
+"""Weights of the offline judge's match model (offline.FEATURES; the embedding products'
+weights are in offline_products.json), fitted on development data (the dev half of the
+gold set and gold/dev_extra_v1.json) by `python -m vdbench.scoring.judge.train_offline`
+(do not edit by hand)."""
 
 WEIGHTS: dict = {
     'embedding': {
-        'weights': [2.5461, 2.5952, 2.6622, 2.5251, 0.5033, -0.9059,
-                    -0.2772, -0.4596],
-        'bias': -6.3117,
-        'threshold': -2.75,
-        'l2': 3.0,
+        'weights': [0.3362, 0.3575, 1.7186, 1.2098, 0.6256, -0.4313,
+                    -0.1955, -1.0964],
+        'bias': -7.8707,
+        'threshold': -3.5,
+        'l2': 100.0,
     },
     'lexical': {
-        'weights': [1.5999, 2.0207, 1.7425, 1.4769, 0.62, -0.9248,
-                    -0.1693, -0.1439],
-        'bias': -3.6092,
+        'weights': [1.3575, 1.1418, 1.0925, 1.0063, 0.376, -0.2949,
+                    -0.1082, -0.414],
+        'bias': -2.8626,
         'threshold': -1.75,
-        'l2': 10.0,
+        'l2': 1000.0,
     },
 }
