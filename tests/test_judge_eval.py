@@ -15,6 +15,7 @@ import pytest
 
 from servers.openai_server import FakeOpenAIServer, prompt_text
 from vdbench.cli import judging
+from vdbench.cli.main import main
 from vdbench.core.errors import InputError
 from vdbench.scoring.judge.base import Judge, MatchTask
 from vdbench.scoring.judge.evaluate import FIGURES, evaluate_judge
@@ -273,25 +274,7 @@ def test_judge_eval_defaults_to_the_test_split():
         parse(["judge-eval", "--split", "train"])
 
 
-def _run_main(argv: list[str], monkeypatch) -> int:
-    """vdbench's main(), with judge-eval registered if main.py does not do it yet."""
-    from vdbench.cli import main as cli_main
-
-    if "judge-eval" not in cli_main.COMMANDS:
-        build = cli_main.build_parser
-
-        def build_parser():
-            parser = build()
-            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-            judging.add_commands(sub)
-            return parser
-
-        monkeypatch.setattr(cli_main, "build_parser", build_parser)
-        monkeypatch.setitem(cli_main.COMMANDS, "judge-eval", judging.cmd_judge_eval)
-    return cli_main.main(argv)
-
-
-def test_bad_gold_file_exits_2_naming_the_case_and_key(tmp_path, monkeypatch, capsys):
+def test_bad_gold_file_exits_2_naming_the_case_and_key(tmp_path, capsys):
     raw = json.loads(DEFAULT_GOLD_PATH.read_text(encoding="utf-8"))
     bad = raw["cases"][3]
     bad["matches"][next(iter(bad["matches"]))] = {"pred": "99", "opposite": False}
@@ -300,16 +283,15 @@ def test_bad_gold_file_exits_2_naming_the_case_and_key(tmp_path, monkeypatch, ca
     key = next(iter(bad["matches"]))
     with pytest.raises(InputError, match=re.escape(f"case {bad['id']!r}")):
         judging.cmd_judge_eval(parse(["judge-eval", "--gold", str(path)]))
-    rc = _run_main(["judge-eval", "--gold", str(path), "--cache-dir", str(tmp_path / "c")],
-                   monkeypatch)
+    rc = main(["judge-eval", "--gold", str(path), "--cache-dir", str(tmp_path / "c")])
     err = capsys.readouterr().err
     assert rc == 2
     flat = " ".join(err.split())
     assert f"case {bad['id']!r}: matches[{key!r}]: predicted key '99' does not exist" in flat
 
 
-def test_missing_gold_file_exits_2(tmp_path, monkeypatch, capsys):
-    rc = _run_main(["judge-eval", "--gold", str(tmp_path / "nope.json")], monkeypatch)
+def test_missing_gold_file_exits_2(tmp_path, capsys):
+    rc = main(["judge-eval", "--gold", str(tmp_path / "nope.json")])
     assert rc == 2 and "gold file not found" in capsys.readouterr().err
 
 
