@@ -483,14 +483,6 @@ class FramePool:
                                                                      strict=True)))
         return self.preparer.check_pair(sample, a, b)
 
-    async def prepare(self, ref: VideoRef, domain: str, max_frames: int | None) -> Clip:
-        loop = asyncio.get_running_loop()
-        fps = self.preparer.spec.target_fps(domain)
-        async with self._lookups:
-            path, key, clip = await loop.run_in_executor(
-                self._threads, self.preparer.lookup, ref, fps, max_frames, domain)
-        return await self._clip(loop, ref, fps, max_frames, path, key, clip)
-
     def _lookup_pair(self, sample: Sample, fps: float, cap: int | None
                      ) -> list[tuple[Path, str, Clip | None]]:
         return [self.preparer.lookup(ref, fps, cap, sample.domain) for ref in sample.videos]
