@@ -177,12 +177,12 @@ def test_bootstrap_intervals_resample_cases_and_are_reproducible():
 
 TARGETS = {"agreement": 0.85, "match_precision": 0.90, "direction_accuracy": 0.90}
 MAX_BIAS = 0.03
-# What offline judge v4 measured on the test half (docs/judging.md, "The offline judge":
-# embedding 0.862 / 0.878 / 0.912 / -0.075, lexical 0.818 / 0.864 / 0.937 / -0.113), less a
+# What offline judge v5 measured on the test half (docs/judging.md, "The offline judge":
+# embedding 0.867 / 0.877 / 0.904 / -0.070, lexical 0.818 / 0.864 / 0.937 / -0.113), less a
 # decision or two: a change that does worse fails here.
 FLOORS = {
-    "embedding": {"agreement": 0.85, "match_precision": 0.86, "direction_accuracy": 0.90,
-                  "recall_bias": -0.09},
+    "embedding": {"agreement": 0.85, "match_precision": 0.86, "direction_accuracy": 0.885,
+                  "recall_bias": -0.085},
     "lexical": {"agreement": 0.80, "match_precision": 0.85, "direction_accuracy": 0.92,
                 "recall_bias": -0.125},
 }
@@ -206,8 +206,8 @@ def test_figures() -> dict:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="offline judge v4 misses two targets on the test half "
-                   "(precision 0.878, recall bias -0.075; agreement 0.862 and direction 0.912 "
+@pytest.mark.xfail(strict=True, reason="offline judge v5 misses two targets on the test half "
+                   "(precision 0.877, recall bias -0.070; agreement 0.867 and direction 0.904 "
                    "meet theirs); see docs/judging.md, 'The offline judge'")
 def test_offline_judge_meets_the_targets_on_the_test_half(test_figures):
     if "embedding" not in test_figures:
@@ -231,7 +231,7 @@ def test_offline_identity_names_version_and_settings():
     from vdbench.scoring.judge.offline import VERSION, OfflineJudge
 
     ident = OfflineJudge("lexical").identity()
-    assert VERSION == 4
+    assert VERSION == 5
     assert ident["version"] == VERSION and ident["backend"] == "lexical"
     assert re.fullmatch(r"[0-9a-f]{16}", ident["rules_hash"])
     assert re.fullmatch(r"[0-9a-f]{16}", ident["weights_hash"])

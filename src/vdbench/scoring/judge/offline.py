@@ -12,8 +12,9 @@ logistic model over the features in FEATURES:
     direction scales or use only different ones, whether they name different phases of the
     action, and how alike the things are that two statements compare on unrelated scales.
     With the embeddings, the model also weighs each dimension of the two sentence
-    embeddings' elementwise product, of the raw statements and of their property phrases
-    (PRODUCTS), which lets it learn which parts of the embedding speak for one property.
+    embeddings' elementwise product, of the raw statements, of their property phrases and
+    of their subjects (PRODUCTS), which lets it learn which parts of the embedding speak for
+    one property.
 
 Pairs are then assigned one to one (assign.py) to maximize the total by which the kept
 pairs' scores clear the threshold; a pair under it counts for nothing, so a hopeless pair
@@ -24,7 +25,9 @@ dribbled faster"). Weights and threshold were fitted on development data only (t
 half of the gold set and gold/dev_extra_v1.json; train_offline.py) and are shipped in
 offline_weights.py, one set per backend (the embedding products' weights in
 offline_products.json, read on first use). Direction comes from the scales both
-statements use (properties.opposite).
+statements use (properties.direction_votes); where those give only weak evidence (a bare
+"more"/"less", or nothing but a negation), a logistic model over the two statements'
+embeddings decides instead (direction.py, weights in offline_direction.json).
 """
 
 from __future__ import annotations
@@ -41,18 +44,18 @@ from typing import Any
 
 import numpy as np
 
-from vdbench.scoring.judge import lexicon
+from vdbench.scoring.judge import direction, lexicon
 from vdbench.scoring.judge.assign import max_weight_assignment
 from vdbench.scoring.judge.base import Judge, MatchTask
 from vdbench.scoring.judge.offline_weights import WEIGHTS
 from vdbench.scoring.judge.properties import Statement, opposite
 
-VERSION = 4
+VERSION = 5
 FEATURES = ("sim_raw", "sim_prop", "words", "concepts", "same_family", "other_family",
             "other_phase", "clash_subject")
 # embedding backend only: the texts whose sentence embeddings' elementwise products are
 # features too (after FEATURES, in this order), and where their weights are shipped
-PRODUCTS = ("raw", "prop")
+PRODUCTS = ("raw", "prop", "subject")
 PRODUCTS_FILE = Path(__file__).with_name("offline_products.json")
 NEVER = -30.0  # the score of a pair that may not match (a prediction naming no property)
 # two statements whose subjects are this similar ("the ball is dribbled" twice) but that
@@ -253,7 +256,8 @@ class OfflineJudge(Judge):
                              _clash(g, p) * subject[i, j])
         if not self._products or self._embedder is None:
             return out
-        texts = {"raw": (gt, pred), "prop": ([g.prop for g in gs], [p.prop for p in ps])}
+        texts = {"raw": (gt, pred), "prop": ([g.prop for g in gs], [p.prop for p in ps]),
+                 "subject": ([_subject(g) for g in gs], [_subject(p) for p in ps])}
         products = [self._embedder.vectors(texts[k][0])[:, None, :]
                     * self._embedder.vectors(texts[k][1])[None, :, :] for k in PRODUCTS]
         return np.concatenate([out, *products], axis=2)
@@ -299,8 +303,16 @@ class OfflineJudge(Judge):
             out[gt_keys[i]] = pred_keys[j]
         return out
 
+    def opposite_pairs(self, pairs: list[tuple[str, str]],
+                       model: tuple[np.ndarray, float] | None = None) -> list[bool]:
+        """Direction: the rules, or the learned model where they find only weak evidence
+        (direction.py; embedding backend only)."""
+        embed = self._embedder.vectors if self._products and self._embedder else None
+        parsed = [(Statement.parse(g), Statement.parse(p)) for g, p in pairs]
+        return direction.opposites(parsed, embed, model)
+
     async def opposites(self, pairs: list[tuple[str, str]]) -> list[bool]:
-        return [is_opposite(g, p) for g, p in pairs]
+        return await asyncio.to_thread(self.opposite_pairs, pairs)
 
     def identity(self) -> dict[str, Any]:
         rules = json.dumps([lexicon.REWRITES, lexicon.SYNONYM_GROUPS, lexicon.SCALES,
@@ -311,9 +323,12 @@ class OfflineJudge(Judge):
                             sorted(lexicon.STOP), sorted(lexicon.GENERIC),
                             sorted(lexicon.NEGATIONS), sorted(lexicon.REVERSERS),
                             sorted(lexicon.INTENSIFIERS), lexicon.PHASE_GROUPS, FEATURES,
-                            NEIGHBOUR_SIMILARITY, PRODUCTS if self._products else []],
+                            NEIGHBOUR_SIMILARITY, PRODUCTS if self._products else [],
+                            direction.LEARNED if self._products else []],
                            sort_keys=True)
-        weights = json.dumps([self.weights, self.coefficients.tolist()], sort_keys=True)
+        learned = direction.weights() if self._products else (np.zeros(0), 0.0)
+        weights = json.dumps([self.weights, self.coefficients.tolist(), learned[0].tolist(),
+                              learned[1]], sort_keys=True)
         return {"name": self.name, "version": VERSION, "backend": self.backend,
                 "threshold": self.threshold,
                 "embedding_model": "all-MiniLM-L6-v2" if self.backend == "embedding" else None,

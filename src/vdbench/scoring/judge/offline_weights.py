@@ -5,9 +5,9 @@ gold set and gold/dev_extra_v1.json) by `python -m vdbench.scoring.judge.train_o
 
 WEIGHTS: dict = {
     'embedding': {
-        'weights': [0.3362, 0.3575, 1.7186, 1.2098, 0.6256, -0.4313,
-                    -0.1955, -1.0964],
-        'bias': -7.8707,
+        'weights': [0.3229, 0.3531, 1.5523, 1.0971, 0.631, -0.4361,
+                    -0.1647, -1.1637],
+        'bias': -8.1213,
         'threshold': -3.5,
         'l2': 100.0,
     },

@@ -11,7 +11,9 @@ orders, and every case is decided by weights fitted on the other folds: the pena
 threshold applied after the assignment are the ones whose cross-validated figures fall
 least short of the targets (`_objective`: agreement, match precision, the size of the recall
 bias), then agree most with the gold decisions. The final weights are fitted on all
-development cases. Writes offline_weights.py and offline_products.json; --check only prints
+development cases. With the embeddings, the learned direction model (direction.py) is fitted
+on the annotated pairs of the other folds too, and on all of them for shipping. Writes
+offline_weights.py, offline_products.json and offline_direction.json; --check only prints
 the cross-validated figures.
 """
 
@@ -21,11 +23,12 @@ import argparse
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from vdbench.scoring.judge import direction
 from vdbench.scoring.judge.gold import GoldCase, development_cases
 from vdbench.scoring.judge.offline import (
     FEATURES,
@@ -33,8 +36,8 @@ from vdbench.scoring.judge.offline import (
     PRODUCTS_FILE,
     OfflineJudge,
     decide,
-    is_opposite,
 )
+from vdbench.scoring.judge.properties import Statement, direction_votes
 
 # on standardized features; the embedding products need the strong end of the range
 PENALTIES = (1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
@@ -46,6 +49,7 @@ THRESHOLDS = [round(float(t), 2) for t in np.arange(-6.0, 1.01, 0.25)]
 TARGETS = {"agreement": 0.85, "precision": 0.90}
 MAX_BIAS = 0.03
 OUT = Path(__file__).with_name("offline_weights.py")
+DIRECTION_L2 = 100.0  # the learned direction model's penalty, on standardized features
 
 
 @dataclass
@@ -58,6 +62,11 @@ class CaseData:
     direction_ok: np.ndarray  # (n, m): 1 where the judge's direction equals gold's (gold pairs)
     gold_right: int  # annotations scored correct under the gold decisions
     scored: int  # annotations labelled a or b
+    right_if: np.ndarray  # (2, n, m): `right` if the judge says same (0) / opposite (1)
+    gold_opposite: np.ndarray  # (n, m): 1/0 on gold pairs (gold's direction), -1 elsewhere
+    direction_x: np.ndarray  # (n, m, d): the learned direction model's features (embedding)
+    learned: np.ndarray  # (n, m): where the learned model decides direction, not the rules
+    flips: np.ndarray  # (n, m): the rules' direction (True: opposite)
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[np.ndarray, float]:
@@ -92,7 +101,22 @@ def case_data(judge: OfflineJudge, cases: list[GoldCase]) -> list[CaseData]:
             continue
         gt = [c.annotated[k].description for k in gk]
         pred = [c.predicted[k].description for k in pk]
-        flips = [[is_opposite(a, b) for b in pred] for a in gt]
+        parsed = [[(Statement.parse(a), Statement.parse(b)) for b in pred] for a in gt]
+        flips = [[direction_votes(*ab)[1] < 0 for ab in row] for row in parsed]
+        learned = np.array([[direction_votes(*ab)[0] in direction.LEARNED
+                             for ab in row] for row in parsed], dtype=bool)
+        embed = judge._embedder.vectors if judge.backend == "embedding" and judge._embedder \
+            else None
+        flat = [ab for row in parsed for ab in row]
+        direction_x = (direction.features(flat, embed).reshape(len(gt), len(pred), -1)
+                       if embed else np.zeros((len(gt), len(pred), 0)))
+        right_if = np.array([[[float(_correct(c, g, p, flip)) for p in pk] for g in gk]
+                             for flip in (False, True)])
+        gold_opposite = -np.ones((len(gk), len(pk)))
+        for i, g in enumerate(gk):
+            m = c.matches[g]
+            if m is not None:
+                gold_opposite[i, pk.index(m.pred)] = float(m.opposite)
         labels = np.array([[float(c.expected[g] == p) for p in pk] for g in gk])
         right = np.array([[float(_correct(c, g, p, flips[i][j])) for j, p in enumerate(pk)]
                           for i, g in enumerate(gk)])
@@ -105,8 +129,31 @@ def case_data(judge: OfflineJudge, cases: list[GoldCase]) -> list[CaseData]:
         gold_right = sum(_correct(c, g, m.pred, m.opposite) for g, m in c.matches.items() if m)
         scored = sum(d.label in ("a", "b") for d in c.annotated.values())
         out.append(CaseData(c, judge.features(gt, pred), judge.allowed(gt, pred), labels,
-                            right, direction_ok, gold_right, scored))
+                            right, direction_ok, gold_right, scored, right_if, gold_opposite,
+                            direction_x, learned, np.array(flips, dtype=bool)))
     return out
+
+
+def fit_direction(data: list[CaseData]) -> tuple[np.ndarray, float]:
+    """The learned direction model (direction.py), fitted on the gold pairs of `data` (all
+    of them, whatever the rules' evidence), on the raw features' scale."""
+    pairs = [d.gold_opposite >= 0 for d in data]
+    x = np.concatenate([d.direction_x[m] for d, m in zip(data, pairs)])
+    y = np.concatenate([d.gold_opposite[m] for d, m in zip(data, pairs)])
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std < 1e-9] = 1.0
+    w, b = fit_logistic((x - mean) / std, y, DIRECTION_L2)
+    return w / std, b - float((w / std) @ mean)
+
+
+def with_direction(d: CaseData, model: tuple[np.ndarray, float]) -> CaseData:
+    """`d` with the learned model's directions where it decides (`d.learned`)."""
+    if not d.direction_x.shape[2] or not d.learned.any():
+        return d
+    flips = np.where(d.learned, d.direction_x @ model[0] + model[1] > 0, d.flips)
+    right = np.where(flips, d.right_if[1], d.right_if[0])
+    direction_ok = np.where(d.gold_opposite >= 0, (flips == (d.gold_opposite == 1)), 0.0)
+    return replace(d, right=right, direction_ok=direction_ok.astype(float))
 
 
 def fit(data: list[CaseData], l2: float) -> dict:
@@ -155,19 +202,25 @@ def _deal_key(case_id: str, repeat: int) -> str:
     return case_id if not repeat else hashlib.sha256(f"{repeat}:{case_id}".encode()).hexdigest()
 
 
-def cross_validate(data: list[CaseData], l2: float, k: int = FOLDS,
-                   repeats: int = REPEATS) -> dict[float, dict[str, float]]:
+def cross_validate(data: list[CaseData], l2: float, k: int = FOLDS, repeats: int = REPEATS,
+                   learn_direction: bool = False) -> dict[float, dict[str, float]]:
     """Agreement, match precision and recall, direction accuracy and recall bias per
-    threshold, each case decided by weights fitted without its fold, pooled over `repeats`
-    different deals of the folds (one deal alone is noisy)."""
+    threshold, each case decided by weights fitted without its fold (with `learn_direction`,
+    its direction too), pooled over `repeats` different deals of the folds (one deal alone
+    is noisy)."""
     # agree, decisions, right pairs, judge pairs, judge-correct minus gold-correct, scored,
     # direction right
     counts = {t: np.zeros(7) for t in THRESHOLDS}
     for r in range(repeats):
         fold = folds(data, k, r)
         for f in range(k):
-            weights = fit([d for i, d in enumerate(data) if fold[i] != f], l2)
-            for d in (d for i, d in enumerate(data) if fold[i] == f):
+            train_fold = [d for i, d in enumerate(data) if fold[i] != f]
+            weights = fit(train_fold, l2)
+            held_out = [d for i, d in enumerate(data) if fold[i] == f]
+            if learn_direction:
+                model = fit_direction(train_fold)
+                held_out = [with_direction(d, model) for d in held_out]
+            for d in held_out:
                 for t in THRESHOLDS:
                     counts[t] += _counts(d, _decide(d, weights, t))
     gold_pairs = repeats * sum(int(d.labels.sum()) for d in data)
@@ -199,11 +252,17 @@ def train(backend: str, cases: list[GoldCase]
     """The weights fitted on all `cases`, the chosen setting's cross-validated figures, and
     the figures of every (penalty, threshold) tried."""
     data = case_data(OfflineJudge(backend), cases)
-    table = {(l2, t): figs for l2 in PENALTIES for t, figs in cross_validate(data, l2).items()}
+    learn = backend == "embedding"
+    table = {(l2, t): figs for l2 in PENALTIES
+             for t, figs in cross_validate(data, l2, learn_direction=learn).items()}
     best = min(table, key=lambda key: (round(_objective(table[key]), 3),
                                        -table[key]["agreement"], key[0]))
     l2, threshold = best
-    return {**fit(data, l2), "threshold": threshold, "l2": l2}, table[best], table
+    out = {**fit(data, l2), "threshold": threshold, "l2": l2}
+    if learn:
+        w, b = fit_direction(data)
+        out["direction"] = {"weights": [round(float(v), 6) for v in w], "bias": round(b, 6)}
+    return out, table[best], table
 
 
 def render(weights: dict[str, dict]) -> str:
@@ -241,9 +300,11 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v:.3f}" for k, v in cv.items()))
     if not args.check:
         products = weights["embedding"].pop("products")
+        learned = weights["embedding"].pop("direction")
         OUT.write_text(render(weights))
         PRODUCTS_FILE.write_text(json.dumps({"weights": products}) + "\n")
-        print(f"wrote {OUT} and {PRODUCTS_FILE}")
+        direction.FILE.write_text(json.dumps(learned) + "\n")
+        print(f"wrote {OUT}, {PRODUCTS_FILE} and {direction.FILE}")
     return 0
 
 
