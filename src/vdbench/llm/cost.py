@@ -159,13 +159,11 @@ def estimate_request(
     request (BATCH_DISCOUNT). Thinking tokens are not included (THINKING_MODELS)."""
     identity = adapter.cache_identity()
     image_tokens = IMAGE_TOKENS.get(adapter.provider, IMAGE_TOKENS["openai"])
-    gemini_video = adapter.provider == "gemini" and identity.get("input") == "video"
-    text_chars = len(request.system or "")
+    gemini_video = adapter.provider == "gemini" and adapter.sends_video
+    text_chars = len(request.system or "") + sum(
+        len(p.text) for p in request.parts if isinstance(p, TextPart))
     videos = [p for p in request.parts if isinstance(p, VideoPart) and p.clip.frames]
     n_images = tokens = 0
-    for part in request.parts:
-        if isinstance(part, TextPart):
-            text_chars += len(part.text)
     for part, sent in zip(videos, adapter.images_sent(videos), strict=True):
         if gemini_video:
             # The mp4 plays at the rate Gemini is told to sample at (video_metadata.fps), so
