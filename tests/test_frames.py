@@ -25,7 +25,8 @@ from vdbench.frames import (
     select_frames,
 )
 from vdbench.frames import prepare as prepare_module
-from vdbench.frames.video import bounded_size, open_video
+from vdbench.frames.sizing import bounded_size
+from vdbench.frames.video import open_video
 
 N_FRAMES = 150  # 5 s at 30 fps
 
@@ -157,7 +158,7 @@ def test_spec_rates_and_provenance():
 def test_mp4_returns_exactly_the_wanted_frames(mp4, wanted):
     video = open_video(mp4)
     try:
-        got = [(i, frame_number(im)) for i, im in video.read(wanted + [400], 512)]
+        got = [(i, frame_number(im)) for i, im in video.read(wanted + [400], lambda w, h: bounded_size(w, h, 512))]
     finally:
         video.close()
     assert got == [(i, i) for i in wanted]
@@ -169,7 +170,7 @@ def test_mp4_random_access_patterns(mp4):
         wanted = sorted(rng.choice(N_FRAMES, size=int(rng.integers(1, 25)), replace=False).tolist())
         video = open_video(mp4)
         try:
-            got = [(i, frame_number(im)) for i, im in video.read(wanted, 512)]
+            got = [(i, frame_number(im)) for i, im in video.read(wanted, lambda w, h: bounded_size(w, h, 512))]
         finally:
             video.close()
         assert got == [(i, i) for i in wanted]

@@ -237,6 +237,7 @@ def bright_corner(image: Image.Image) -> str:
     (None, "top-left"),
 ])
 def test_rotation_metadata_is_applied(rotation, corner, tmp_path):
+    from vdbench.frames.sizing import bounded_size
     from vdbench.frames.video import VideoFile
 
     path = write_video(tmp_path / "phone.mp4", n=5, size=(W, H), rotation=rotation,
@@ -247,7 +248,7 @@ def test_rotation_metadata_is_applied(rotation, corner, tmp_path):
         assert first.rotation % 360 == (rotation or 0) % 360
     video = VideoFile(path)
     try:
-        [(index, image)] = list(video.read([2], long_side=512))
+        [(index, image)] = list(video.read([2], lambda w, h: bounded_size(w, h, 512)))
     finally:
         video.close()
     assert index == 2

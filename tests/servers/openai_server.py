@@ -78,6 +78,8 @@ class FakeOpenAIServer(FakeServer):
     malformed_body = b'{"id": "chatcmpl-fake", "choices": [{"mess'
     default_reply = staticmethod(echo_reply)
     served_models: tuple[str, ...] = SERVED_BY_DEFAULT
+    max_model_len: int | None = None  # vLLM lists each model's context window; OpenAI does not
+    refusal: str | None = None  # answer every chat request 400 with this, as vLLM words it
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -108,11 +110,14 @@ class FakeOpenAIServer(FakeServer):
             with self._lock:
                 return self._batch_route(request)
         if request.method == "GET" and request.path.endswith("/models"):
+            window = {"max_model_len": self.max_model_len} if self.max_model_len else {}
             return json_answer(200, {"object": "list", "data": [
-                {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake", **window}
                 for m in self.served_models]})
         if not request.path.endswith("/chat/completions") or body is None:
             return _error(404, "not found", "invalid_request_error")
+        if self.refusal is not None:
+            return _error(400, self.refusal, "BadRequestError")
         if fault is None:
             return json_answer(200, _completion(body["model"], self.reply(body), body))
         if fault.kind == "401":

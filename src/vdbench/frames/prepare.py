@@ -37,7 +37,7 @@ from vdbench.core.errors import InputError, RunFailure
 from vdbench.data.schema import Sample, VideoRef
 from vdbench.data.splits import VIDEO_SOURCES
 from vdbench.frames.spec import FrameSpec, select_frames
-from vdbench.frames.types import Clip, Frame
+from vdbench.frames.types import Clip, ClipShape, Frame
 from vdbench.frames.video import linked_outside, list_images, open_video
 
 # Bump when sampling, resizing or encoding changes what a key produces. 2: rotation applied.
@@ -125,6 +125,24 @@ class FramePreparer:
                 "or --max-frames)")
         return a, b
 
+    def plan_pair(self, sample: Sample) -> tuple[ClipShape, ClipShape]:
+        """How many frames of each video the pair will show, and at what size, from one
+        decoded frame a video (for checking requests against a context window)."""
+        fps, cap = self.spec.target_fps(sample.domain), self.spec.per_video_cap
+        a, b = (self._plan(self._locate(v, sample.domain), v, fps, cap) for v in sample.videos)
+        return a, b
+
+    def _plan(self, path: Path, ref: VideoRef, fps: float, max_frames: int | None) -> ClipShape:
+        video = open_video(path)
+        try:
+            sel = select_frames(ref, video.n_frames, fps, max_frames)
+            _, first = next(iter(video.read(sel.indices[:1], self.spec.shown_size)))
+        except StopIteration:
+            raise InputError(f"{path}: no frames could be decoded from the video") from None
+        finally:
+            video.close()
+        return ClipShape(len(sel.indices), *first.size, fps=sel.fps)
+
     def prepare(self, ref: VideoRef, domain: str, max_frames: int | None) -> Clip:
         """The clip of one video at the domain's rate, at most max_frames frames."""
         return self._prepare(ref, self.spec.target_fps(domain), max_frames, domain)
@@ -186,6 +204,8 @@ class FramePreparer:
             "jpeg_quality": self.spec.jpeg_quality,
             "format": self.spec.image_format,
         }
+        if self.spec.pixels is not None:  # absent otherwise, so older cache entries still hit
+            fields["pixels"] = self.spec.pixels.to_dict()
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
     def _lock(self, key: str) -> threading.Lock:
@@ -200,7 +220,7 @@ class FramePreparer:
             sel = select_frames(ref, video.n_frames, fps, max_frames)
             encoded = {
                 i: encode_frame(image, self.spec)
-                for i, image in video.read(sel.indices, self.spec.long_side)
+                for i, image in video.read(sel.indices, self.spec.shown_size)
             }
         finally:
             video.close()

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 from vdbench.core.errors import InputError
 from vdbench.data.schema import VideoRef
 from vdbench.data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
+from vdbench.frames.sizing import PixelBudget, shown_size
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class FrameSpec:
     long_side: int | None = 512  # shrink so the longer side is at most this; None: as decoded
     jpeg_quality: int = 85
     image_format: Literal["jpeg", "png"] = "jpeg"  # png: lossless, as the reference sends
+    pixels: PixelBudget | None = None  # a model's per-frame pixel budget, after long_side
 
     def __post_init__(self) -> None:
         rates = {f"fps_by_domain[{d!r}]": v for d, v in self.fps_by_domain.items()}
@@ -34,6 +36,10 @@ class FrameSpec:
             raise InputError(f"frame spec: long_side must be at least 16, got {self.long_side}")
         if not 1 <= self.jpeg_quality <= 95:
             raise InputError(f"frame spec: jpeg_quality must be in 1..95, got {self.jpeg_quality}")
+
+    def shown_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size a decoded frame of width x height is shown at."""
+        return shown_size(width, height, self.long_side, self.pixels)
 
     @property
     def per_video_cap(self) -> int | None:
@@ -66,6 +72,7 @@ class FrameSpec:
             "long_side": self.long_side,
             "jpeg_quality": self.jpeg_quality,
             "format": self.image_format,
+            **({"pixels": self.pixels.to_dict()} if self.pixels else {}),
         }
 
 

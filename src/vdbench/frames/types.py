@@ -28,3 +28,20 @@ class Clip:
 
     def __len__(self) -> int:
         return len(self.frames)
+
+
+@dataclass(frozen=True)
+class ClipShape:
+    """What a clip will hold, known before it is prepared: its frame count and frame size."""
+
+    n_frames: int
+    width: int
+    height: int
+    fps: float  # effective sampling rate of the frames
+
+
+def blank_clip(shape: ClipShape) -> Clip:
+    """A clip with the shape's frame count and rate and no pixels: enough to write the prompt
+    text that goes with it before any frame is decoded."""
+    frames = tuple(Frame(i, i / shape.fps, b"", "") for i in range(shape.n_frames))
+    return Clip(frames=frames, fps=shape.fps, source="", key="")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,8 @@ from PIL import Image
 from vdbench.core.errors import InputError, require
 from vdbench.data.schema import outside
 
+SizeRule = Callable[[int, int], tuple[int, int]]  # decoded (width, height) -> shown size
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
-
-
-def bounded_size(width: int, height: int, long_side: int | None) -> tuple[int, int]:
-    """(width, height) scaled so the longer side is at most long_side (None: unchanged);
-    never enlarged."""
-    if long_side is None:
-        return width, height
-    scale = min(1.0, long_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -62,14 +54,14 @@ class ImageFolder:
         self.fps: float | None = None  # a folder does not know its rate
 
     def read(self, indices: Sequence[int],
-             long_side: int | None) -> Iterator[tuple[int, Image.Image]]:
+             size_of: SizeRule) -> Iterator[tuple[int, Image.Image]]:
         for i in indices:
             if not 0 <= i < self.n_frames:
                 continue
             file = self.files[i]
             try:
                 with Image.open(file) as im:
-                    size = bounded_size(*im.size, long_side)
+                    size = size_of(*im.size)
                     im.draft("RGB", size)  # JPEG: decode at a reduced scale when possible
                     out = im.convert("RGB")
             except OSError as exc:
@@ -144,10 +136,10 @@ class VideoFile:
         return sorted(e.timestamp for e in entries if e.is_keyframe)
 
     def read(self, indices: Sequence[int],
-             long_side: int | None) -> Iterator[tuple[int, Image.Image]]:
+             size_of: SizeRule) -> Iterator[tuple[int, Image.Image]]:
         try:
             for i, frame in self._decode(sorted(set(indices))):
-                size = bounded_size(frame.width, frame.height, long_side)
+                size = size_of(frame.width, frame.height)
                 small = frame.reformat(
                     width=size[0], height=size[1], format="rgb24", interpolation="AREA"
                 )

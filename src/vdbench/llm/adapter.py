@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from vdbench.core.errors import InputError
+from vdbench.frames.sizing import PixelBudget
+from vdbench.frames.types import ClipShape
 from vdbench.llm.types import ChatRequest, Usage, VideoPart
 
 DRY_RUN_KEY = "dry-run: never sent"
@@ -40,6 +42,10 @@ class ProviderAdapter(ABC):
     # Videos reach the model as videos (an upload, a video part), not as a list of images;
     # the prompt then describes two videos instead of counting frames.
     sends_video: bool = False
+    # Frames are resized to this budget before they are sent (the model's own pixel rule).
+    frame_pixels: PixelBudget | None = None
+    # The served context window in tokens, when the endpoint says (vLLM, after preflight).
+    context_window: int | None = None
 
     @abstractmethod
     async def complete(self, request: ChatRequest) -> tuple[str, Usage]: ...
@@ -52,6 +58,11 @@ class ProviderAdapter(ABC):
         """How many frames of each video a request carries (dry runs count these); an
         adapter that thins requests to an image limit says so."""
         return [len(v.clip) for v in videos]
+
+    def visual_tokens(self, shapes: Sequence[ClipShape]) -> int | None:
+        """The prompt tokens that clips of these shapes become, by the model's own rules;
+        None where they are not known exactly."""
+        return None
 
     async def preflight(self) -> None:
         """Check, before the first sample, that the endpoint is there and serves the model;

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vdbench.core.errors import InputError
+from vdbench.frames.types import ClipShape
 from vdbench.llm.types import ChatRequest, TextPart, Usage, VideoPart
 
 if TYPE_CHECKING:
@@ -128,10 +129,6 @@ def _gemini_image_tokens(width: int, height: int) -> int:
     return 258 * math.ceil(width / 768) * math.ceil(height / 768)
 
 
-def _vllm_image_tokens(width: int, height: int) -> int:
-    return math.ceil(width / 28) * math.ceil(height / 28)  # Qwen2-VL: one token per 28x28 px
-
-
 ImageTokens = Callable[[int, int, dict[str, Any]], int]
 IMAGE_TOKENS: dict[str, ImageTokens] = {
     "openai": lambda w, h, ident: _openai_image_tokens(
@@ -139,7 +136,8 @@ IMAGE_TOKENS: dict[str, ImageTokens] = {
     "anthropic": lambda w, h, ident: _anthropic_image_tokens(
         w, h, int(ident.get("max_long_edge", ANTHROPIC_LONG_EDGE))),
     "gemini": lambda w, h, ident: _gemini_image_tokens(w, h),
-    "vllm": lambda w, h, ident: _vllm_image_tokens(w, h),
+    # A model of a family vdbench has no rule for (vision_tokens): Qwen2-VL's image rule.
+    "vllm": lambda w, h, ident: math.ceil(w / 28) * math.ceil(h / 28),
 }
 
 
@@ -148,6 +146,13 @@ def _frame_size(jpeg: bytes) -> tuple[int, int]:
 
     with Image.open(io.BytesIO(jpeg)) as image:  # reads the header only
         return image.size
+
+
+def text_tokens(request: ChatRequest) -> int:
+    """The request's text in tokens, estimated at about 4 characters a token."""
+    chars = len(request.system or "") + sum(
+        len(p.text) for p in request.parts if isinstance(p, TextPart))
+    return math.ceil(chars / 4)
 
 
 def estimate_request(
@@ -160,10 +165,12 @@ def estimate_request(
     identity = adapter.cache_identity()
     image_tokens = IMAGE_TOKENS.get(adapter.provider, IMAGE_TOKENS["openai"])
     gemini_video = adapter.provider == "gemini" and adapter.sends_video
-    text_chars = len(request.system or "") + sum(
-        len(p.text) for p in request.parts if isinstance(p, TextPart))
     videos = [p for p in request.parts if isinstance(p, VideoPart) and p.clip.frames]
     n_images = tokens = 0
+    shapes = [ClipShape(len(v.clip), *_frame_size(v.clip.frames[0].image), fps=v.clip.fps)
+              for v in videos]
+    if (exact := adapter.visual_tokens(shapes)) is not None:  # a served open model's own rule
+        n_images, tokens, videos = sum(len(v.clip) for v in videos), exact, []
     for part, sent in zip(videos, adapter.images_sent(videos), strict=True):
         if gemini_video:
             # The mp4 plays at the rate Gemini is told to sample at (video_metadata.fps), so
@@ -174,7 +181,7 @@ def estimate_request(
         width, height = _frame_size(part.clip.frames[0].image)  # a clip's frames share a size
         n_images += sent
         tokens += sent * image_tokens(width, height, identity)
-    tokens += math.ceil(text_chars / 4)
+    tokens += text_tokens(request)
     cost = usage_cost(adapter.provider, adapter.model_id, Usage(tokens, expected_output_tokens),
                       fallback, batch=batch)
     return RequestEstimate(n_images, tokens, cost)

@@ -26,6 +26,15 @@ class FatalError(Exception):
     """A failure that retrying cannot fix (bad request, refusal, missing key, ...)."""
 
 
+class ServerSetupError(FatalError):
+    """A server set up so that every request would fail the same way: stops the run, saying
+    what to change on the server."""
+
+    def __init__(self, reason: str, fix: str):
+        super().__init__(reason)
+        self.reason, self.fix = reason, fix
+
+
 @dataclass(frozen=True)
 class Classified:
     retryable: bool
@@ -134,6 +143,8 @@ def _connection_refused(exc: BaseException) -> bool:
 def run_stopper(exc: BaseException) -> str | None:
     """Why this failure must stop the whole run (it would fail every other call too), or None
     when it concerns one request only. The caller adds what to fix."""
+    if isinstance(exc, ServerSetupError):
+        return exc.reason
     status = _status(exc)
     if status == 401:
         return "authentication failed"

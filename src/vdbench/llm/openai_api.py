@@ -11,15 +11,17 @@ from __future__ import annotations
 import base64
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from vdbench.core.errors import RunFailure, require
-from vdbench.frames.types import Clip
+from vdbench.frames.types import Clip, ClipShape
 from vdbench.llm.adapter import ProviderAdapter, api_key
 from vdbench.llm.context import CallContext
-from vdbench.llm.errors import FatalError, RetryableError, summarize
+from vdbench.llm.errors import FatalError, RetryableError, ServerSetupError, summarize
 from vdbench.llm.types import ChatRequest, TextPart, Usage, VideoPart
+from vdbench.llm.vision_tokens import vision_tokens_for
 
 ImageDetail = Literal["low", "high", "auto"]
 VideoInput = Literal["video", "images"]
@@ -131,7 +133,8 @@ class OpenAIChatAdapter(ProviderAdapter):
             return
         try:
             listed = await self.client().models.list()
-            served = [m.id for m in getattr(listed, "data", [])]
+            cards = {m.id: m for m in getattr(listed, "data", [])}
+            served = list(cards)
         except Exception as exc:
             raise RunFailure(f"{self.provider} {self.model_id}: cannot list the models at "
                              f"{self.base_url} ({summarize(exc)}); "
@@ -140,6 +143,9 @@ class OpenAIChatAdapter(ProviderAdapter):
             raise RunFailure(f"{self.provider}: the server at {self.base_url} serves "
                              f"{', '.join(served) or 'no model'}, not {self.model_id!r}; "
                              f"{self.start_hint or 'point --base-url at the right server'}")
+        # vLLM lists the served context window with each model; OpenAI does not.
+        window = getattr(cards[self.model_id], "max_model_len", None)
+        self.context_window = window if isinstance(window, int) else None
 
     def _new_client(self) -> Any:
         openai = require("openai", "openai")
@@ -164,6 +170,22 @@ class VLLMChatAdapter(OpenAIChatAdapter):
         super().__init__(model_id, base_url=base_url, api_key=api_key, timeout_s=timeout_s)
         self.video_input = video_input
         self.sends_video = video_input == "video"
+        self.vision = vision_tokens_for(model_id)
+        self.frame_pixels = self.vision.pixels if self.vision is not None else None
+
+    def visual_tokens(self, shapes: Sequence[ClipShape]) -> int | None:
+        if self.vision is None:
+            return None
+        if self.video_input == "video":
+            return sum(self.vision.video(s.n_frames, s.width, s.height) for s in shapes)
+        return sum(s.n_frames * self.vision.image(s.width, s.height) for s in shapes)
+
+    async def complete(self, request: ChatRequest) -> tuple[str, Usage]:
+        openai = require("openai", "openai")
+        try:
+            return await super().complete(request)
+        except openai.BadRequestError as exc:
+            raise server_refusal(exc, self.video_input) from None
 
     def cache_identity(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model_id,
@@ -185,6 +207,33 @@ class VLLMChatAdapter(OpenAIChatAdapter):
         if len(rates := {clip.fps for clip in request.clips}) == 1:
             video_io["fps"] = rates.pop()
         return {"media_io_kwargs": {"video": video_io}}
+
+
+def server_refusal(exc: Exception, video_input: VideoInput) -> Exception:
+    """A vLLM 400 for a known cause, as an error that says what to change."""
+    text = str(exc)
+    message = summarize(exc)
+    if "media_io_kwargs" in text:
+        return ServerSetupError(
+            "the server refuses per-request media settings, which vdbench sends so that "
+            "every frame of a video is kept at its frame rate",
+            "restart it with --trust-request-mm-kwargs (as `make vllm-qwen2-vl` does), or "
+            "use --model-option video_input=images")
+    if "may be provided in one prompt" in text:
+        kind = "video" if video_input == "video" else "image"
+        return ServerSetupError(
+            f"the server takes fewer {kind}s a prompt than a pair needs ({message})",
+            "restart it with --limit-mm-per-prompt '{\"video\": 2}' (as the Makefile "
+            "targets do), or '{\"image\": N}' with N the frames of a pair for "
+            "video_input=images")
+    if "is not a multimodal model" in text or "does not support" in text:
+        return ServerSetupError(f"the served model takes no {video_input} ({message})",
+                                "serve a vision-language model")
+    if "maximum context length" in text or "context length" in text:
+        return FatalError(
+            f"the prompt is longer than the served context window ({message}); serve a longer "
+            "one (vllm serve --max-model-len) or show fewer frames (--fps, --max-frames)")
+    return exc
 
 
 def parse_completion(completion: Any) -> tuple[str, Usage]:

@@ -30,7 +30,7 @@ from vdbench.llm.cost import (
     price_of,
     usage_cost,
 )
-from vdbench.llm.errors import Classified, classify, run_stopper, scrub
+from vdbench.llm.errors import Classified, ServerSetupError, classify, run_stopper, scrub
 from vdbench.llm.retry import DEFAULT_POLICY, RetryPolicy
 from vdbench.llm.types import ChatReply, ChatRequest, Usage
 
@@ -267,10 +267,7 @@ class Runtime:
                 raise outcome.error
             failure = classify(outcome.error)
             if (reason := run_stopper(outcome.error)) is not None:
-                self.stats.failures += 1
-                raise self._stop(RunFailure(f"{adapter.provider} {adapter.model_id}: {reason} "
-                                            f"({failure.summary}); "
-                                            f"{adapter.what_to_fix(reason)}"))
+                raise self._stop_for(adapter, outcome.error, reason, failure.summary)
             if not failure.retryable:
                 return await self._finish(adapter, key, ChatReply(
                     "error", error=f"{failure.summary} (attempts: 1, in a batch)"))
@@ -314,10 +311,7 @@ class Runtime:
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a reply
                     failure = classify(exc)
                     if (reason := run_stopper(exc)) is not None:
-                        self.stats.failures += 1
-                        raise self._stop(RunFailure(
-                            f"{adapter.provider} {adapter.model_id}: {reason} "
-                            f"({failure.summary}); {adapter.what_to_fix(reason)}")) from None
+                        raise self._stop_for(adapter, exc, reason, failure.summary) from None
                 else:
                     return self._success(adapter, text, usage)
             delay = self.policy.delay_s(attempt, failure.retry_after, self._rng)
@@ -326,6 +320,14 @@ class Runtime:
             self.stats.retries += 1
             log.info("retrying %s in %.1f s after %s", adapter.model_id, delay, failure.summary)
             await asyncio.sleep(delay)
+
+    def _stop_for(self, adapter: ProviderAdapter, exc: BaseException, reason: str,
+                  summary: str) -> RunFailure:
+        """The failure that stops the run: what happened, and what to fix."""
+        self.stats.failures += 1
+        fix = exc.fix if isinstance(exc, ServerSetupError) else adapter.what_to_fix(reason)
+        return self._stop(RunFailure(
+            f"{adapter.provider} {adapter.model_id}: {reason} ({summary}); {fix}"))
 
     def _should_retry(self, failure: Classified, attempt: int, resume_at: float,
                       deadline: float) -> bool:

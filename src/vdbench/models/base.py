@@ -10,7 +10,20 @@ from typing import Any, ClassVar
 from vdbench.core.types import Mode, SampleOutput
 from vdbench.data.schema import Sample
 from vdbench.frames.spec import FrameSpec
-from vdbench.frames.types import Clip
+from vdbench.frames.types import Clip, ClipShape
+
+
+@dataclass(frozen=True)
+class PromptSize:
+    """A request's prompt in tokens before it is sent: its frames by the model's own rule
+    (exact), its text estimated."""
+
+    visual: int
+    text: int
+
+    @property
+    def total(self) -> int:
+        return self.visual + self.text
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,16 @@ class Model(ABC):
 
     async def preflight(self) -> None:  # noqa: B027 - optional hook
         """Before the first sample: check that what the model calls is there (RunFailure)."""
+
+    @property
+    def context_window(self) -> int | None:
+        """The served context window in tokens, where the endpoint says (after preflight)."""
+        return None
+
+    def prompt_size(self, sample: Sample, mode: Mode,
+                    shapes: tuple[ClipShape, ClipShape]) -> PromptSize | None:
+        """The size of the sample's request, where the model knows it exactly for its frames."""
+        return None
 
     def provenance(self) -> dict[str, Any]:
         """What identifies this model's outputs (snapshot, prompt hash, settings)."""

@@ -6,17 +6,22 @@ knows its wire format.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from vdbench.core.protocol import GenerationProtocol
-from vdbench.core.types import SampleOutput
+from vdbench.core.types import Mode, SampleOutput
+from vdbench.data.schema import Sample
+from vdbench.frames.spec import FrameSpec
+from vdbench.frames.types import ClipShape, blank_clip
 from vdbench.llm.adapter import ProviderAdapter
 from vdbench.llm.context import CallContext
+from vdbench.llm.cost import text_tokens
 from vdbench.llm.providers import make_adapter
 from vdbench.llm.runtime import Runtime
 from vdbench.llm.types import ChatReply, GenerationConfig
-from vdbench.models.base import EvalItem, Model
+from vdbench.models.base import EvalItem, Model, PromptSize
 from vdbench.tasks import closed
 from vdbench.tasks import open as open_task
 from vdbench.tasks.prompts import PromptSet
@@ -58,6 +63,25 @@ class ChatModel(Model):
 
     async def preflight(self) -> None:
         await self.adapter.preflight()
+
+    def frames_for(self, spec: FrameSpec) -> FrameSpec:
+        pixels = self.adapter.frame_pixels  # the model's own per-frame budget (Qwen2-VL)
+        return spec if pixels is None else dataclasses.replace(spec, pixels=pixels)
+
+    @property
+    def context_window(self) -> int | None:
+        return self.adapter.context_window
+
+    def prompt_size(self, sample: Sample, mode: Mode,
+                    shapes: tuple[ClipShape, ClipShape]) -> PromptSize | None:
+        visual = self.adapter.visual_tokens(shapes)
+        if visual is None:
+            return None
+        build, _ = TASKS[mode]
+        clips = (blank_clip(shapes[0]), blank_clip(shapes[1]))
+        request = build(sample, clips, self.config, self.prompts,
+                        as_video=self.adapter.sends_video)
+        return PromptSize(visual, text_tokens(request))
 
     def provenance(self) -> dict[str, Any]:
         as_video = self.adapter.sends_video

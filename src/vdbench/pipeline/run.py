@@ -26,6 +26,7 @@ from vdbench.llm.cost import BATCH_DISCOUNT
 from vdbench.llm.runtime import DryRunTally
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
+from vdbench.pipeline.fit import check_context
 from vdbench.pipeline.predict import Observer, predict_all
 from vdbench.pipeline.score import Scored, as_predictions, score_predictions, swap_summary
 from vdbench.pipeline.session import build_model, run_session
@@ -255,6 +256,7 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
             for m in models.values():
                 m.bind(bench.samples, cfg.mode)
             await model.preflight()
+            check_context(bench, cfg, model)
             if judge is not None:
                 await judge.preflight()
             runs = [await predict_all(p.samples, models[p.seed], cfg, bench.video_root,
