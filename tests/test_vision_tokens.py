@@ -5,13 +5,19 @@ tests/vllm checks the same against a real vLLM)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from servers.openai_server import FakeOpenAIServer
 from vdbench.cli.main import main
+from vdbench.data.loader import load_benchmark
+from vdbench.frames.prepare import FramePreparer
 from vdbench.frames.sizing import PixelBudget
+from vdbench.frames.spec import FrameSpec
 from vdbench.llm.vision_tokens import LlavaOnevisionTokens, Qwen2VLTokens, vision_tokens_for
 
 pytest.importorskip("openai")
@@ -81,10 +87,6 @@ def test_a_run_that_cannot_fit_the_served_window_stops_before_any_call(
 
 
 def test_frames_are_sent_within_the_budget_and_recorded(tmp_path, monkeypatch, vllm):
-    from PIL import Image
-    import base64
-    import io
-
     with vllm(max_model_len=32768) as server:
         monkeypatch.setenv("VLLM_BASE_URL", server.base_url)
         rc = main(["eval", "--model", "qwen2-vl-7b", "--split", "easy", "--limit", "1",
@@ -138,10 +140,6 @@ def test_dry_run_counts_an_open_models_tokens_by_its_rule(tmp_path, capsys):
                "--dry-run", "--cache-dir", str(tmp_path / "c")])
     assert rc == 0
     out = capsys.readouterr().out
-    from vdbench.data.loader import load_benchmark
-    from vdbench.frames.prepare import FramePreparer
-    from vdbench.frames.spec import FrameSpec
-
     bench = load_benchmark("mini")
     sample = next(s for s in bench.samples if s.split == "easy")
     spec = FrameSpec(long_side=None, image_format="png", over_cap="refuse",
