@@ -70,6 +70,24 @@ class ViddiffProtocol:
 
 
 @dataclass(frozen=True)
+class AskingProtocol:
+    """How a model is asked and its reply read (docs/protocol.md, "Prompts")."""
+
+    # "labelled": the prompt's first line, "Video a:", frames, "Video b:", frames, the rest;
+    # "reference": the whole text, then the frames (or the video) of a, then of b, unlabelled
+    layout: Literal["labelled", "reference"] = "labelled"
+    # "tolerant": "A", "(a)", "video a" read as a; "strict": only "a" or "b" after parsing,
+    # and closed mode asks for each key's description and prediction
+    answers: Literal["tolerant", "strict"] = "tolerant"
+    # open mode over the cap: "well_formed" keeps the first n well-formed differences;
+    # "first_n" keeps the first n entries whatever they hold (a malformed one counts wrong)
+    open_truncation: Literal["well_formed", "first_n"] = "well_formed"
+    # the order of the differences in closed and judge prompts: of differences_gt, or of
+    # differences_annotated as the reference iterates them
+    order: Literal["gt", "annotated"] = "gt"
+
+
+@dataclass(frozen=True)
 class Protocol:
     name: str
     description: str
@@ -78,6 +96,7 @@ class Protocol:
     generation: GenerationProtocol = field(default_factory=GenerationProtocol)
     judge: JudgeProtocol = field(default_factory=JudgeProtocol)
     viddiff: ViddiffProtocol = field(default_factory=ViddiffProtocol)
+    asking: AskingProtocol = field(default_factory=AskingProtocol)
     prompts_dir: Path | None = None  # --prompts DIR: the user's templates replace ours
 
     def to_json(self) -> dict[str, Any]:
@@ -99,6 +118,8 @@ PAPER = Protocol(
         proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
         fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
         refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard"),
+    asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
+                          order="annotated"),
 )
 
 FAST = Protocol(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vdbench.core.protocol import GenerationProtocol
+from vdbench.core.protocol import AskingProtocol, GenerationProtocol
 from vdbench.core.types import SampleOutput
 from vdbench.llm.adapter import ProviderAdapter
 from vdbench.llm.context import CallContext
@@ -34,7 +34,8 @@ class ChatModel(Model):
 
     def __init__(self, name: str, adapter: ProviderAdapter, runtime: Runtime, seed: int = 0,
                  prompts: PromptSet | None = None,
-                 generation: GenerationProtocol = DEFAULT_GENERATION):
+                 generation: GenerationProtocol = DEFAULT_GENERATION,
+                 asking: AskingProtocol = closed.TOLERANT):
         self.name = name
         self.adapter = adapter
         self.config = GenerationConfig(temperature=generation.temperature, seed=seed,
@@ -42,17 +43,19 @@ class ChatModel(Model):
                                        json_mode=generation.json_mode)
         self.runtime = runtime
         self.prompts = prompts or PromptSet.default()
+        self.asking = asking
 
     async def predict(self, item: EvalItem) -> SampleOutput:
         assert item.clips is not None
         build, parse = TASKS[item.mode]
         reply: ChatReply = await self.runtime.call(
             self.adapter, build(item.sample, item.clips, self.config, self.prompts,
-                                as_video=self.adapter.sends_video))
+                                as_video=self.adapter.sends_video, asking=self.asking,
+                                model_id=self.adapter.model_id))
         if reply.status != "ok":
             out = SampleOutput(item.sample.sample_key, {}, status="api_error", error=reply.error)
         else:
-            out = parse(item.sample, reply.text or "")
+            out = parse(item.sample, reply.text or "", self.asking)
         out.cost_usd, out.n_requests, out.n_cached = reply.cost_usd, 1, int(reply.cached)
         return out
 
@@ -79,4 +82,5 @@ class ChatModel(Model):
 def chat_model(name: str, ctx: CallContext, options: Mapping[str, Any]) -> ChatModel:
     """The catalog's factory for every alias and `provider:MODEL-ID`."""
     return ChatModel(name, make_adapter(name, ctx, options), ctx.runtime, ctx.seed,
-                     PromptSet.from_dir(ctx.protocol.prompts_dir), ctx.protocol.generation)
+                     PromptSet.from_dir(ctx.protocol.prompts_dir), ctx.protocol.generation,
+                     ctx.protocol.asking)
