@@ -52,7 +52,9 @@ def stage_of(body: dict) -> str:
         return "differences"
     if "list of difference keys" in text:
         return "links"
-    assert "Which video is this statement more true of" in text, text
+    # fast's labelled question, or paper's whole text (tasks/templates/viddiff_differencer_*)
+    assert ("Which video is this statement more true of" in text
+            or "shows more of what this statement describes" in text), text
     return "differencer"
 
 
