@@ -430,3 +430,40 @@ def test_the_matching_prompt_reply_and_one_to_one_rule():
     assert matching == {"0": "1", "2": None, "3": None}
     assert dropped == ["unknown annotated key '7'", "'3' -> unknown predicted key '9'",
                        "'2' -> '1' already matched"]
+
+
+# --- the reference's repairs under paper (ViddiffProtocol) -------------------------------------
+
+def test_paper_takes_the_references_repairs_and_fast_keeps_vdbenchs():
+    paper, fast = ViddiffOptions().resolve(PAPER.viddiff), ViddiffOptions().resolve(FAST.viddiff)
+    assert (paper.keep_all_stages, paper.nearest_difference_names, paper.viterbi) == (
+        True, True, "reference")
+    assert (fast.keep_all_stages, fast.nearest_difference_names, fast.viterbi) == (
+        False, False, "vdbench")
+
+
+def test_every_stage_is_kept_when_no_limit_is_given():
+    reply = json.dumps({"stages": [{"name": f"s{i}", "retrieval_strings": ["x"]}
+                                   for i in range(7)]})
+    assert len(parse_stages(reply, max_stages=None, action="a")[0]) == 7
+    assert len(parse_stages(reply, max_stages=5, action="a")[0]) == 5
+
+
+def test_a_far_difference_name_is_read_as_the_nearest_only_under_the_references_rule():
+    reply = json.dumps({"start": ["hands"], "end": ["0"]})
+    strict, repairs = parse_links(reply, STAGES3, DIFFS, "middle")
+    nearest, near_repairs = parse_links(reply, STAGES3, DIFFS, "middle",
+                                        nearest_difference=True)
+    assert any("dropped unknown difference 'hands'" in r for r in repairs)
+    assert 0 in [s for k, stages in nearest.items() for s in stages if k != "0"]
+    assert any("'hands' read as key" in r for r in near_repairs)
+
+
+def test_viterbi_ties_stay_under_vdbench_and_advance_under_the_reference():
+    flat = np.ones((2, 4))  # every path costs the same
+    assert viterbi(flat, 0.5) == [0, 1, 1, 1]  # moves as early as possible
+    assert viterbi(flat, 0.5, reference=True) == [0, 0, 0, 1]  # as late as possible
+    # the reference floors only exact zeros: 3e-6 beats 1e-9, where flooring both at 1e-5
+    # would tie them and its tie rule would then move late, [0, 0, 0, 1]
+    probs = np.array([[1.0, 1e-9, 1e-9, 0.0], [0.0, 3e-6, 3e-6, 1.0]])
+    assert viterbi(probs, 0.5, reference=True) == [0, 1, 1, 1]

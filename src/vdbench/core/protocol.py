@@ -67,6 +67,13 @@ class ViddiffProtocol:
     refine_retrieval: bool = False
     multiframe_sep_s: float = 0.5
     open_protocol: Literal["paper", "standard"] = "standard"
+    keep_all_stages: bool = False  # False: at most max_stages stages of the reply are kept
+    # a misspelt difference name in the linking reply: the nearest name however far (the
+    # reference), or only one with a difflib ratio of at least 0.8
+    nearest_difference_names: bool = False
+    # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
+    # "vdbench": a tie stays and every score below 1e-5 is floored
+    viterbi: Literal["vdbench", "reference"] = "vdbench"
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ PAPER = Protocol(
     viddiff=ViddiffProtocol(
         proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
         fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
-        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard"),
+        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
+        keep_all_stages=True, nearest_difference_names=True, viterbi="reference"),
     asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
                           order="annotated"),
 )

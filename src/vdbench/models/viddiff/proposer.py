@@ -122,8 +122,10 @@ def parse_differences(text: str, n_max: int) -> tuple[list[Candidate], list[str]
     return out, repairs
 
 
-def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], list[str]]:
-    """Ordered stages with at least one retrieval string each; one whole-action stage if none."""
+def parse_stages(text: str, max_stages: int | None, action: str
+                 ) -> tuple[list[Stage], list[str]]:
+    """Ordered stages with at least one retrieval string each; one whole-action stage if none.
+    At most `max_stages` of them (None: every one)."""
     obj = extract_json_object(text) or {}
     items = obj.get("stages")
     stages: list[Stage] = []
@@ -143,7 +145,7 @@ def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], 
             strings = (description or name,)
             repairs.append(f"stage {name!r} had no retrieval strings; using its description")
         stages.append(Stage(name, description, strings))
-    if len(stages) > max_stages:
+    if max_stages is not None and len(stages) > max_stages:
         repairs.append(f"kept the first {max_stages} of {len(stages)} stages")
         stages = stages[:max_stages]
     if not stages:
@@ -200,20 +202,23 @@ def parse_refined(text: str, stages: list[Stage]) -> tuple[list[Stage], list[str
     return out, repairs
 
 
-def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int]) -> int | None:
+def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int],
+             cutoff: float = FUZZY_CUTOFF) -> int | None:
     if ref in exact:
         return exact[ref]
     if ref.casefold() in folded:
         return folded[ref.casefold()]
-    close = difflib.get_close_matches(ref.casefold(), list(folded), n=1, cutoff=FUZZY_CUTOFF)
+    close = difflib.get_close_matches(ref.casefold(), list(folded), n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 
 def parse_links(text: str, stages: list[Stage], differences: list[Candidate],
-                unlinked: str) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+                unlinked: str, nearest_difference: bool = False
+                ) -> tuple[dict[str, tuple[int, ...]], list[str]]:
     """Difference key -> stage indices. Misspelt stage or difference names (or descriptions)
     are mapped to the closest real one; unknown ones are dropped; a difference left unlinked
-    gets the default (the middle stage, or every stage)."""
+    gets the default (the middle stage, or every stage). `nearest_difference`: an unknown
+    difference name is read as the nearest one however far, as the reference does."""
     obj = extract_json_object(text) or {}
     if len(obj) == 1 and isinstance(inner := next(iter(obj.values())), dict):
         obj = inner  # {"links": {...}}
@@ -237,7 +242,7 @@ def parse_links(text: str, stages: list[Stage], differences: list[Candidate],
             ref = str(ref).strip()
             index = diff_idx.get(ref)
             if index is None:
-                index = _resolve(ref, {}, by_text)
+                index = _resolve(ref, {}, by_text, 0.0 if nearest_difference else FUZZY_CUTOFF)
                 if index is None:
                     repairs.append(f"dropped unknown difference {ref!r} "
                                    f"in stage {stages[s].name!r}")
@@ -292,7 +297,8 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
         repairs += fixed
     else:
         stages_text = await ask(stages_request)
-    stages, fixed = parse_stages(stages_text, config.max_stages, action)
+    stages, fixed = parse_stages(stages_text,
+                                 None if config.keep_all_stages else config.max_stages, action)
     repairs += fixed
     if not differences:  # open mode, nothing usable proposed: no links, nothing to refine
         return Proposal((), tuple(stages), {}, tuple(repairs))
@@ -311,7 +317,8 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
         repairs += refine_fixed
     else:
         links_text = await ask(links_request)
-    links, fixed = parse_links(links_text, stages, differences, config.unlinked)
+    links, fixed = parse_links(links_text, stages, differences, config.unlinked,
+                               config.nearest_difference_names)
     return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed),
                     unrefined)
 
