@@ -161,3 +161,19 @@ def test_import_reference_of_a_missing_folder_exits_2(tmp_path, capsys):
                  str(tmp_path / "o")]) == 2
     assert "jmhb0/viddiff" in capsys.readouterr().err
     assert not Path(tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("loose", [True, False])
+def test_the_checkouts_commit_is_recorded_from_a_loose_or_packed_ref(tmp_path, loose):
+    root = write_checkout(tmp_path / "ref")
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (root / ".git").mkdir()
+    (root / ".git/HEAD").write_text("ref: refs/heads/master\n")
+    if loose:
+        (root / ".git/refs/heads").mkdir(parents=True)
+        (root / ".git/refs/heads/master").write_text(commit + "\n")
+    else:
+        (root / ".git/packed-refs").write_text(f"# pack-refs\n{commit} refs/heads/master\n")
+    out = tmp_path / "prompts"
+    assert main(["prompts", "import-reference", str(root), "--out", str(out)]) == 0
+    assert json.loads((out / RECORD).read_text())["commit"] == commit

@@ -158,14 +158,19 @@ def reference_text(root: Path, source: Source) -> tuple[str, str]:
 
 
 def _commit(root: Path) -> str | None:
-    head = root / ".git" / "HEAD"
+    """The checkout's commit, read from .git without running git; None when not found."""
+    git = root / ".git"
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            return (root / ".git" / ref[5:]).read_text().strip()
-        return ref
+        ref = (git / "HEAD").read_text().strip()
+        if not ref.startswith("ref: "):
+            return ref
+        name = ref[5:]
+        if (git / name).is_file():
+            return (git / name).read_text().strip()
+        packed = (git / "packed-refs").read_text().splitlines()
     except OSError:
         return None
+    return next((line.split()[0] for line in packed if line.endswith(f" {name}")), None)
 
 
 def import_reference(root: Path, out: Path) -> dict[str, str]:
