@@ -166,7 +166,7 @@ def reply(body: dict) -> str:
             {"name": s, "description": f"the {s}", "retrieval_strings": [f"A photo of the {s}"]}
             for s in STAGES]})
     if kind == "links":
-        keys = re.findall(r'^ "(\d+)": \{', text, re.MULTILINE)
+        keys = re.findall(r'^\s+"(\d+)": \{', text, re.MULTILINE)
         return json.dumps({s: keys for s in STAGES})
     if kind in ("one", "several"):
         return json.dumps({"answer_detailed": "the first", "answer": "a"})

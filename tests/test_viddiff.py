@@ -102,7 +102,7 @@ class FakeMethod:
                                         "num_frames": "gt_1" if i % 2 else "1"}
                                for i, d in enumerate(descriptions[:n + 2])})
         if stage == "links":
-            keys = re.findall(r'^ "(\d+)": \{', text.split("by key:")[1], re.MULTILINE)
+            keys = re.findall(r'^\s+"(\d+)": \{', text.split("by key:")[1], re.MULTILINE)
             links = {s: [k for k in keys if int(k) % 3 == i] for i, s in enumerate(STAGES)}
             if action.startswith(self.hallucinate_for):
                 links = {"Setup": links["setup"][1:], "Midle": ["the squat is deeper", "99"],

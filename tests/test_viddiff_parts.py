@@ -364,13 +364,16 @@ def test_clip_backend_load_failure_is_an_input_error(monkeypatch):
 
 # --- stage 1: the refinement call, and the proposals keyed by annotated keys -----------------
 
+# a stages reply with a string shared by both stages, and its refinement without it
+STAGES_REPLY = json.dumps({"stages": [
+    {"name": n, "description": n, "retrieval_strings": [f"A photo of {n}", "A photo"]}
+    for n in ("down", "up")]})
+REFINE_REPLY = json.dumps({"stages": [{"name": n, "retrieval_strings": [f"A photo of {n}"]}
+                                      for n in ("down", "up")]})
+
+
 def test_propose_refines_through_its_own_asker_alongside_the_links():
     sample = load_benchmark("mini").samples[0]
-    stages_reply = json.dumps({"stages": [
-        {"name": n, "description": n, "retrieval_strings": [f"A photo of {n}", "A photo"]}
-        for n in ("down", "up")]})
-    refine_reply = json.dumps({"stages": [{"name": n, "retrieval_strings": [f"A photo of {n}"]}
-                                          for n in ("down", "up")]})
     asked: list[tuple[str, str]] = []
 
     def asker(stage):
@@ -378,9 +381,9 @@ def test_propose_refines_through_its_own_asker_alongside_the_links():
             text = request.text
             asked.append((stage, text))
             if "tells its own stage apart" in text:
-                return refine_reply
+                return REFINE_REPLY
             if "sub-action stages" in text:
-                return stages_reply
+                return STAGES_REPLY
             return "{}"
         return ask
 
@@ -467,3 +470,21 @@ def test_viterbi_ties_stay_under_vdbench_and_advance_under_the_reference():
     # would tie them and its tie rule would then move late, [0, 0, 0, 1]
     probs = np.array([[1.0, 1e-9, 1e-9, 0.0], [0.0, 3e-6, 3e-6, 1.0]])
     assert viterbi(probs, 0.5, reference=True) == [0, 1, 1, 1]
+
+
+def test_reference_linking_comes_after_the_refinement_and_shows_the_refined_stages():
+    sample = load_benchmark("mini").samples[0]
+    asked: list[str] = []
+
+    async def ask(request):
+        asked.append(request.text)
+        if "tells its own stage apart" in request.text:
+            return REFINE_REPLY
+        return STAGES_REPLY if "sub-action stages" in request.text else "{}"
+
+    config = ViddiffOptions().resolve(PAPER.viddiff)
+    asyncio.run(propose(ask, sample, "closed", config, GenerationConfig(), None))
+    refine, links = asked[1], asked[2]  # in this order, one after the other
+    assert "tells its own stage apart" in refine and "list of difference keys" in links
+    assert '"A photo of down"' in links and '"A photo",' not in links  # the refined strings
+    assert '    "0": {' in links and '"query_string": "bottom of the squat"' in links

@@ -74,6 +74,10 @@ class ViddiffProtocol:
     # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
     # "vdbench": a tie stays and every score below 1e-5 is floored
     viterbi: Literal["vdbench", "reference"] = "vdbench"
+    # "reference": linking after the refinement, shown the refined stages with their strings
+    # and every field of the differences (indent 4); "vdbench": alongside it, names and
+    # descriptions only
+    linking: Literal["vdbench", "reference"] = "vdbench"
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ PAPER = Protocol(
         proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
         fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
         refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
-        keep_all_stages=True, nearest_difference_names=True, viterbi="reference"),
+        keep_all_stages=True, nearest_difference_names=True, viterbi="reference",
+        linking="reference"),
     asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
                           order="annotated"),
 )

@@ -277,7 +277,9 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
     `prompt_set`: the run's templates (vdbench's own when None). With
     `config.refine_retrieval`, the stages' retrieval strings are refined by a second call
     through `refine_ask` (`ask` when None), made alongside the linking call, which reads only
-    the stages' names and descriptions (the refinement never changes those)."""
+    the stages' names and descriptions (the refinement never changes those); with
+    `config.linking == "reference"`, before it, and the linking call reads the refined
+    stages whole, as the reference's does."""
     prompt_set = prompt_set or PromptSet.default()
     differences = closed_candidates(sample) if mode == "closed" else []
     if not differences and (mode == "closed" or sample.n_differences_open_prediction == 0):
@@ -302,13 +304,31 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
     repairs += fixed
     if not differences:  # open mode, nothing usable proposed: no links, nothing to refine
         return Proposal((), tuple(stages), {}, tuple(repairs))
+    unrefined = None
+    if config.linking == "reference":
+        # the reference refines first and links against the refined stages, both shown
+        # whole (retrieval strings, query strings) at indent 4
+        if config.refine_retrieval:
+            refined, refine_fixed = await _refine(refine_ask or ask, action, stages,
+                                                  generation, prompt_set)
+            unrefined, stages = tuple(s.retrieval_strings for s in stages), refined
+            repairs += refine_fixed
+        links_text = await ask(_request(prompt_set.render(
+            prompts.LINKS, action=action, stages=stages_json(stages),
+            differences=json.dumps({d.key: {"name": d.name, "description": d.description,
+                                            "query_string": d.query_string,
+                                            "num_frames": d.num_frames}
+                                    for d in differences}, indent=4)), generation))
+        links, fixed = parse_links(links_text, stages, differences, config.unlinked,
+                                   config.nearest_difference_names)
+        return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed),
+                        unrefined)
     links_request = _request(prompt_set.render(
         prompts.LINKS, action=action,
         stages=json.dumps([{"name": s.name, "description": s.description} for s in stages],
                           indent=1),
         differences=json.dumps({d.key: {"name": d.name, "description": d.description}
                                 for d in differences}, indent=1)), generation)
-    unrefined = None
     if config.refine_retrieval:
         (refined, refine_fixed), links_text = await asyncio.gather(
             _refine(refine_ask or ask, action, stages, generation, prompt_set),
