@@ -112,10 +112,20 @@ def fast_closed(openai_server) -> Run:
 
 
 def videos_of(body: dict) -> dict[str, list[dict]]:
-    """The image parts of a request by the video they follow ("Video a:" / "Video b:")."""
+    """The image parts of a request by video: under fast, by the label they follow ("Video
+    a:" / "Video b:"); under paper (the reference's layout: the whole text, then the frames
+    of a, then of b, unlabelled), split at the count of a's frames the text states."""
+    content = body["messages"][-1]["content"]
+    if not any(p["type"] == "text" and re.fullmatch(r"Video [ab]:", p["text"].strip())
+               for p in content):
+        assert content[0]["type"] == "text"
+        assert all(p["type"] == "image_url" for p in content[1:])
+        n_a = int(re.search(r"the (\d+) frames of video a", content[0]["text"]).group(1))
+        images = [p["image_url"] for p in content[1:]]
+        return {"a": images[:n_a], "b": images[n_a:]}
     out: dict[str, list[dict]] = {"a": [], "b": []}
     label = None
-    for part in body["messages"][-1]["content"]:
+    for part in content:
         if part["type"] == "text" and (m := re.fullmatch(r"Video ([ab]):", part["text"].strip())):
             label = m.group(1)
         elif part["type"] == "image_url":

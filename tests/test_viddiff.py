@@ -52,7 +52,9 @@ def stage_of(body: dict) -> str:
         return "differences"
     if "list of difference keys" in text:
         return "links"
-    assert "Which video is this statement more true of" in text, text
+    # fast's labelled question, or paper's whole text (tasks/templates/viddiff_differencer_*)
+    assert ("Which video is this statement more true of" in text
+            or "shows more of what this statement describes" in text), text
     return "differencer"
 
 
@@ -100,7 +102,7 @@ class FakeMethod:
                                         "num_frames": "gt_1" if i % 2 else "1"}
                                for i, d in enumerate(descriptions[:n + 2])})
         if stage == "links":
-            keys = re.findall(r'^ "(\d+)": \{', text.split("by key:")[1], re.MULTILINE)
+            keys = re.findall(r'^\s+"(\d+)": \{', text.split("by key:")[1], re.MULTILINE)
             links = {s: [k for k in keys if int(k) % 3 == i] for i, s in enumerate(STAGES)}
             if action.startswith(self.hallucinate_for):
                 links = {"Setup": links["setup"][1:], "Midle": ["the squat is deeper", "99"],

@@ -364,13 +364,16 @@ def test_clip_backend_load_failure_is_an_input_error(monkeypatch):
 
 # --- stage 1: the refinement call, and the proposals keyed by annotated keys -----------------
 
+# a stages reply with a string shared by both stages, and its refinement without it
+STAGES_REPLY = json.dumps({"stages": [
+    {"name": n, "description": n, "retrieval_strings": [f"A photo of {n}", "A photo"]}
+    for n in ("down", "up")]})
+REFINE_REPLY = json.dumps({"stages": [{"name": n, "retrieval_strings": [f"A photo of {n}"]}
+                                      for n in ("down", "up")]})
+
+
 def test_propose_refines_through_its_own_asker_alongside_the_links():
     sample = load_benchmark("mini").samples[0]
-    stages_reply = json.dumps({"stages": [
-        {"name": n, "description": n, "retrieval_strings": [f"A photo of {n}", "A photo"]}
-        for n in ("down", "up")]})
-    refine_reply = json.dumps({"stages": [{"name": n, "retrieval_strings": [f"A photo of {n}"]}
-                                          for n in ("down", "up")]})
     asked: list[tuple[str, str]] = []
 
     def asker(stage):
@@ -378,9 +381,9 @@ def test_propose_refines_through_its_own_asker_alongside_the_links():
             text = request.text
             asked.append((stage, text))
             if "tells its own stage apart" in text:
-                return refine_reply
+                return REFINE_REPLY
             if "sub-action stages" in text:
-                return stages_reply
+                return STAGES_REPLY
             return "{}"
         return ask
 
@@ -430,3 +433,58 @@ def test_the_matching_prompt_reply_and_one_to_one_rule():
     assert matching == {"0": "1", "2": None, "3": None}
     assert dropped == ["unknown annotated key '7'", "'3' -> unknown predicted key '9'",
                        "'2' -> '1' already matched"]
+
+
+# --- the reference's repairs under paper (ViddiffProtocol) -------------------------------------
+
+def test_paper_takes_the_references_repairs_and_fast_keeps_vdbenchs():
+    paper, fast = ViddiffOptions().resolve(PAPER.viddiff), ViddiffOptions().resolve(FAST.viddiff)
+    assert (paper.keep_all_stages, paper.nearest_difference_names, paper.viterbi) == (
+        True, True, "reference")
+    assert (fast.keep_all_stages, fast.nearest_difference_names, fast.viterbi) == (
+        False, False, "vdbench")
+
+
+def test_every_stage_is_kept_when_no_limit_is_given():
+    reply = json.dumps({"stages": [{"name": f"s{i}", "retrieval_strings": ["x"]}
+                                   for i in range(7)]})
+    assert len(parse_stages(reply, max_stages=None, action="a")[0]) == 7
+    assert len(parse_stages(reply, max_stages=5, action="a")[0]) == 5
+
+
+def test_a_far_difference_name_is_read_as_the_nearest_only_under_the_references_rule():
+    reply = json.dumps({"start": ["hands"], "end": ["0"]})
+    strict, repairs = parse_links(reply, STAGES3, DIFFS, "middle")
+    nearest, near_repairs = parse_links(reply, STAGES3, DIFFS, "middle",
+                                        nearest_difference=True)
+    assert any("dropped unknown difference 'hands'" in r for r in repairs)
+    assert 0 in [s for k, stages in nearest.items() for s in stages if k != "0"]
+    assert any("'hands' read as key" in r for r in near_repairs)
+
+
+def test_viterbi_ties_stay_under_vdbench_and_advance_under_the_reference():
+    flat = np.ones((2, 4))  # every path costs the same
+    assert viterbi(flat, 0.5) == [0, 1, 1, 1]  # moves as early as possible
+    assert viterbi(flat, 0.5, reference=True) == [0, 0, 0, 1]  # as late as possible
+    # the reference floors only exact zeros: 3e-6 beats 1e-9, where flooring both at 1e-5
+    # would tie them and its tie rule would then move late, [0, 0, 0, 1]
+    probs = np.array([[1.0, 1e-9, 1e-9, 0.0], [0.0, 3e-6, 3e-6, 1.0]])
+    assert viterbi(probs, 0.5, reference=True) == [0, 1, 1, 1]
+
+
+def test_reference_linking_comes_after_the_refinement_and_shows_the_refined_stages():
+    sample = load_benchmark("mini").samples[0]
+    asked: list[str] = []
+
+    async def ask(request):
+        asked.append(request.text)
+        if "tells its own stage apart" in request.text:
+            return REFINE_REPLY
+        return STAGES_REPLY if "sub-action stages" in request.text else "{}"
+
+    config = ViddiffOptions().resolve(PAPER.viddiff)
+    asyncio.run(propose(ask, sample, "closed", config, GenerationConfig(), None))
+    refine, links = asked[1], asked[2]  # in this order, one after the other
+    assert "tells its own stage apart" in refine and "list of difference keys" in links
+    assert '"A photo of down"' in links and '"A photo",' not in links  # the refined strings
+    assert '    "0": {' in links and '"query_string": "bottom of the squat"' in links

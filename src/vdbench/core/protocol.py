@@ -67,6 +67,35 @@ class ViddiffProtocol:
     refine_retrieval: bool = False
     multiframe_sep_s: float = 0.5
     open_protocol: Literal["paper", "standard"] = "standard"
+    keep_all_stages: bool = False  # False: at most max_stages stages of the reply are kept
+    # a misspelt difference name in the linking reply: the nearest name however far (the
+    # reference), or only one with a difflib ratio of at least 0.8
+    nearest_difference_names: bool = False
+    # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
+    # "vdbench": a tie stays and every score below 1e-5 is floored
+    viterbi: Literal["vdbench", "reference"] = "vdbench"
+    # "reference": linking after the refinement, shown the refined stages with their strings
+    # and every field of the differences (indent 4); "vdbench": alongside it, names and
+    # descriptions only
+    linking: Literal["vdbench", "reference"] = "vdbench"
+
+
+@dataclass(frozen=True)
+class AskingProtocol:
+    """How a model is asked and its reply read (docs/protocol.md, "Prompts")."""
+
+    # "labelled": the prompt's first line, "Video a:", frames, "Video b:", frames, the rest;
+    # "reference": the whole text, then the frames (or the video) of a, then of b, unlabelled
+    layout: Literal["labelled", "reference"] = "labelled"
+    # "tolerant": "A", "(a)", "video a" read as a; "strict": only "a" or "b" after parsing,
+    # and closed mode asks for each key's description and prediction
+    answers: Literal["tolerant", "strict"] = "tolerant"
+    # open mode over the cap: "well_formed" keeps the first n well-formed differences;
+    # "first_n" keeps the first n entries whatever they hold (a malformed one counts wrong)
+    open_truncation: Literal["well_formed", "first_n"] = "well_formed"
+    # the order of the differences in closed and judge prompts: of differences_gt, or of
+    # differences_annotated as the reference iterates them
+    order: Literal["gt", "annotated"] = "gt"
 
 
 @dataclass(frozen=True)
@@ -78,6 +107,7 @@ class Protocol:
     generation: GenerationProtocol = field(default_factory=GenerationProtocol)
     judge: JudgeProtocol = field(default_factory=JudgeProtocol)
     viddiff: ViddiffProtocol = field(default_factory=ViddiffProtocol)
+    asking: AskingProtocol = field(default_factory=AskingProtocol)
     prompts_dir: Path | None = None  # --prompts DIR: the user's templates replace ours
 
     def to_json(self) -> dict[str, Any]:
@@ -98,7 +128,11 @@ PAPER = Protocol(
     viddiff=ViddiffProtocol(
         proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
         fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
-        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard"),
+        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
+        keep_all_stages=True, nearest_difference_names=True, viterbi="reference",
+        linking="reference"),
+    asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
+                          order="annotated"),
 )
 
 FAST = Protocol(

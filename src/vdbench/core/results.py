@@ -63,6 +63,10 @@ class Results:
     swap: dict[str, Any] | None = None
     epochs: dict[str, Any] | None = field(default=None, metadata=_doc(
         "with --epochs N: the headline metric of each epoch (seed), their mean and sd"))
+    strict_answers: dict[str, int] | None = field(default=None, metadata=_doc(
+        "under strict answers (protocol paper): tolerant_changes, the labels a tolerant "
+        "reading (\"A\", \"(a)\", \"video a\") would have read otherwise, and "
+        "samples_changed"))
     prediction_format: str | None = None
     missing_samples: list[str] | None = None
 

@@ -38,4 +38,6 @@ class SampleOutput:
     n_requests: int = 0
     n_cached: int = 0
     notes: list[str] = field(default_factory=list)  # e.g. truncation to the open-mode cap
+    # strict answers: how many labels a tolerant reading ("A", "(a)", "video a") would change
+    tolerant_changes: int = 0
     cost_by_stage: dict[str, float] = field(default_factory=dict)  # multi-stage methods

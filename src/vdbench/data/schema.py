@@ -121,9 +121,17 @@ class Sample:
             thumbnails=(self.thumbnails[1], self.thumbnails[0]),
         )
 
-    def closed_differences(self) -> list[Difference]:
-        """The differences a model is asked about in closed mode (label a or b)."""
-        return [d for k in self.scored_keys if (d := self.differences_annotated.get(k))]
+    def closed_differences(self, annotated_order: bool = False) -> list[Difference]:
+        """The differences a model is asked about in closed mode (label a or b), in the order
+        of differences_gt, or of differences_annotated (the reference's order)."""
+        keys = self.in_annotated_order(self.scored_keys) if annotated_order else self.scored_keys
+        return [d for k in keys if (d := self.differences_annotated.get(k))]
+
+    def in_annotated_order(self, keys: list[str]) -> list[str]:
+        """`keys` in the order of differences_annotated, those it lacks last."""
+        chosen = set(keys)
+        first = [k for k in self.differences_annotated if k in chosen]
+        return first + [k for k in keys if k not in set(first)]
 
 
 class _RowReader:

@@ -10,17 +10,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from vdbench.core.protocol import GenerationProtocol
+from vdbench.core.protocol import AskingProtocol, GenerationProtocol
 from vdbench.core.types import Mode, SampleOutput
 from vdbench.data.schema import Sample
 from vdbench.frames.spec import FrameSpec
-from vdbench.frames.types import ClipShape, blank_clip
+from vdbench.frames.types import Clip, ClipShape, blank_clip
 from vdbench.llm.adapter import ProviderAdapter
 from vdbench.llm.context import CallContext
 from vdbench.llm.cost import text_tokens
 from vdbench.llm.providers import make_adapter
 from vdbench.llm.runtime import Runtime
-from vdbench.llm.types import ChatReply, GenerationConfig
+from vdbench.llm.types import ChatReply, ChatRequest, GenerationConfig
 from vdbench.models.base import EvalItem, Model, PromptSize
 from vdbench.tasks import closed
 from vdbench.tasks import open as open_task
@@ -39,7 +39,8 @@ class ChatModel(Model):
 
     def __init__(self, name: str, adapter: ProviderAdapter, runtime: Runtime, seed: int = 0,
                  prompts: PromptSet | None = None,
-                 generation: GenerationProtocol = DEFAULT_GENERATION):
+                 generation: GenerationProtocol = DEFAULT_GENERATION,
+                 asking: AskingProtocol = closed.TOLERANT):
         self.name = name
         self.adapter = adapter
         self.config = GenerationConfig(temperature=generation.temperature, seed=seed,
@@ -47,17 +48,22 @@ class ChatModel(Model):
                                        json_mode=generation.json_mode)
         self.runtime = runtime
         self.prompts = prompts or PromptSet.default()
+        self.asking = asking
+
+    def _request(self, sample: Sample, mode: Mode, clips: tuple[Clip, Clip]) -> ChatRequest:
+        build, _ = TASKS[mode]
+        return build(sample, clips, self.config, self.prompts,
+                     as_video=self.adapter.sends_video, asking=self.asking,
+                     model_id=self.adapter.model_id)
 
     async def predict(self, item: EvalItem) -> SampleOutput:
         assert item.clips is not None
-        build, parse = TASKS[item.mode]
         reply: ChatReply = await self.runtime.call(
-            self.adapter, build(item.sample, item.clips, self.config, self.prompts,
-                                as_video=self.adapter.sends_video))
+            self.adapter, self._request(item.sample, item.mode, item.clips))
         if reply.status != "ok":
             out = SampleOutput(item.sample.sample_key, {}, status="api_error", error=reply.error)
         else:
-            out = parse(item.sample, reply.text or "")
+            out = TASKS[item.mode][1](item.sample, reply.text or "", self.asking)
         out.cost_usd, out.n_requests, out.n_cached = reply.cost_usd, 1, int(reply.cached)
         return out
 
@@ -77,10 +83,7 @@ class ChatModel(Model):
         visual = self.adapter.visual_tokens(shapes)
         if visual is None:
             return None
-        build, _ = TASKS[mode]
-        clips = (blank_clip(shapes[0]), blank_clip(shapes[1]))
-        request = build(sample, clips, self.config, self.prompts,
-                        as_video=self.adapter.sends_video)
+        request = self._request(sample, mode, (blank_clip(shapes[0]), blank_clip(shapes[1])))
         return PromptSize(visual, text_tokens(request))
 
     def provenance(self) -> dict[str, Any]:
@@ -103,4 +106,5 @@ class ChatModel(Model):
 def chat_model(name: str, ctx: CallContext, options: Mapping[str, Any]) -> ChatModel:
     """The catalog's factory for every alias and `provider:MODEL-ID`."""
     return ChatModel(name, make_adapter(name, ctx, options), ctx.runtime, ctx.seed,
-                     PromptSet.from_dir(ctx.protocol.prompts_dir), ctx.protocol.generation)
+                     PromptSet.from_dir(ctx.protocol.prompts_dir), ctx.protocol.generation,
+                     ctx.protocol.asking)

@@ -289,6 +289,7 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
                   "cached": sum(o.n_cached for o in all_outputs),
                   "batched": batch_stats[0], "batch_jobs": batch_stats[1]},
         provenance=provenance(bench, cfg, extra), complete=complete, failures=failed,
+        strict_answers=_strict_answers(cfg, outputs),
     )
     out = cfg.out or default_out_dir(cfg)
     for p, outs, sc in list(zip(passes, runs, scored_runs))[1:]:
@@ -301,6 +302,15 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
     write_outputs(out, scored, preds, outputs, results=results)
     describe_run(out, bench, cfg, results)
     return results, out
+
+
+def _strict_answers(cfg: EvalConfig, outputs: list[SampleOutput]) -> dict[str, int] | None:
+    """Under strict answers, what strictness did: the answers a tolerant reading would have
+    read otherwise, and in how many samples."""
+    if cfg.protocol.asking.answers != "strict":
+        return None
+    return {"tolerant_changes": sum(o.tolerant_changes for o in outputs),
+            "samples_changed": sum(o.tolerant_changes > 0 for o in outputs)}
 
 
 async def score_file_async(path: Path, cfg: EvalConfig) -> tuple[Results, Path]:

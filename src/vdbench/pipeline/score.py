@@ -57,7 +57,8 @@ async def score_predictions(
             rows, judge_log = await judge_open(
                 samples, preds, judge, statuses, cfg.concurrency,
                 direction_batch=cfg.protocol.judge.direction_batch,
-                batch_across_samples=cfg.protocol.judge.batch_across_samples)
+                batch_across_samples=cfg.protocol.judge.batch_across_samples,
+                annotated_order=cfg.protocol.asking.order == "annotated")
             if cfg.measure_judge:
                 measured = await measured_quality(judge, cfg.concurrency)
         finally:

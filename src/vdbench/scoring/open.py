@@ -16,7 +16,7 @@ from vdbench.data.schema import Sample
 from vdbench.llm.errors import summarize
 from vdbench.scoring.closed import ScoredDifference, breakdowns, rate_block
 from vdbench.scoring.judge.base import Judge, MatchTask
-from vdbench.tasks.matching import enforce_matching
+from vdbench.tasks.matching import enforce_matching, numeric_key
 
 DIRECTION_BATCH = 6  # pairs per direction-check call, as in the paper
 
@@ -79,8 +79,11 @@ def distinct_predictions(preds: dict) -> tuple[dict[str, str], list[str]]:
     return kept, repeats
 
 
-async def _match(sample: Sample, preds: dict, judge: Judge, status: str) -> _Judged:
-    gt = {k: d.description for k in sample.labelled_keys
+async def _match(sample: Sample, preds: dict, judge: Judge, status: str,
+                 annotated_order: bool) -> _Judged:
+    keys = sample.labelled_keys
+    gt = {k: d.description
+          for k in (sample.in_annotated_order(keys) if annotated_order else keys)
           if (d := sample.differences_annotated.get(k))}
     pred_desc, repeats = distinct_predictions(preds)
     judged = _Judged(sample, preds, status, gt, pred_desc, {"sample_key": sample.sample_key},
@@ -124,9 +127,12 @@ async def judge_open(
     samples: list[Sample], preds: Predictions, judge: Judge,
     statuses: dict[str, str] | None = None, concurrency: int = 8, *,
     direction_batch: int = DIRECTION_BATCH, batch_across_samples: bool = False,
+    annotated_order: bool = False,
 ) -> tuple[list[ScoredDifference], list[dict[str, Any]]]:
     """Match every sample, then check the matched pairs' direction, `direction_batch` pairs a
-    call: within each sample, or (as the reference does) over all samples in key order."""
+    call: within each sample, or (as the reference does) over all samples, in the order of
+    `samples` and of each sample's numeric keys. `annotated_order`: the matching prompt lists
+    the annotated differences in the order of differences_annotated, as the reference does."""
     slots = asyncio.Semaphore(concurrency)
 
     async def bounded(make):
@@ -137,11 +143,11 @@ async def judge_open(
         return (statuses or {}).get(s.sample_key, "ok" if s.sample_key in preds else "missing")
 
     judged = await asyncio.gather(*(
-        bounded(lambda s=s: _match(s, preds.get(s.sample_key, {}), judge, status_of(s)))
+        bounded(lambda s=s: _match(s, preds.get(s.sample_key, {}), judge, status_of(s),
+                                   annotated_order))
         for s in samples))
     if batch_across_samples:
-        ordered = sorted((p for j in judged for p in j.pairs()),
-                         key=lambda p: (p[0].sample.sample_key, p[1]))
+        ordered = [p for j in judged for p in sorted(j.pairs(), key=lambda p: numeric_key(p[1]))]
         batches = _batches(ordered, direction_batch)
     else:
         batches = [b for j in judged for b in _batches(j.pairs(), direction_batch)]

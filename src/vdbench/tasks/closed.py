@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 
+from vdbench.core.protocol import AskingProtocol
 from vdbench.core.types import DiffPrediction, SampleOutput, Status
 from vdbench.data.schema import Sample
 from vdbench.frames.types import Clip
 from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
-from vdbench.tasks.parsing import extract_json_object, label_pairs_in_prose, normalize_label
+from vdbench.tasks.parsing import (
+    extract_json_object,
+    label_pairs_in_prose,
+    normalize_label,
+    strict_label,
+)
 from vdbench.tasks.prompts import PromptSet
 
 # How the two videos are described: as frames, or as videos (`ProviderAdapter.sends_video`).
 LAYOUTS = {False: "video_layout", True: "video_layout_video"}
+TOLERANT = AskingProtocol()  # fast's asking: vdbench's labelled layout, tolerant labels
 
 
 def templates(task: str, as_video: bool = False) -> tuple[str, str]:
@@ -26,7 +33,9 @@ def video_layout(clips: tuple[Clip, Clip], prompts: PromptSet | None = None,
     """Each video's own rate: the per-video frame cap can sample the two at different rates."""
     return (prompts or PromptSet.default()).render(
         LAYOUTS[as_video], n_a=len(clips[0]), n_b=len(clips[1]), fps_a=clips[0].fps,
-        fps_b=clips[1].fps)
+        fps_b=clips[1].fps,
+        # the reference prints one rate, video b's, as int(fps_original / step)
+        fps_int=int(clips[1].fps))
 
 
 def prompt_hash(prompts: PromptSet, as_video: bool = False) -> str:
@@ -35,23 +44,32 @@ def prompt_hash(prompts: PromptSet, as_video: bool = False) -> str:
 
 
 def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
-                       prompts: PromptSet | None = None, as_video: bool = False) -> str:
+                       prompts: PromptSet | None = None, as_video: bool = False,
+                       asking: AskingProtocol = TOLERANT, model_id: str = "") -> str:
+    """`model_id`: the model asked; the reference shows Qwen models "..." for each prediction
+    in its answer example, "a|b" to every other model."""
     prompts = prompts or PromptSet.default()
-    diffs = sample.closed_differences()
+    diffs = sample.closed_differences(annotated_order=asking.order == "annotated")
+    shown = "..." if "qwen" in model_id.lower() else "a|b"
+    full_example = json.dumps({d.key: {"description": d.description, "prediction": shown}
+                               for d in diffs}, indent=2)
+    flat_example = json.dumps({d.key: "a|b" for d in diffs[:2]} or {"0": "a|b"})
     return prompts.render(
         "closed",
         action_description=sample.action_description,
         video_layout=video_layout(clips, prompts, as_video),
         differences=json.dumps({d.key: d.description for d in diffs}, indent=2),
-        example=json.dumps({d.key: "a|b" for d in diffs[:2]} or {"0": "a|b"}),
-        # every key with its description, as the reference's closed prompt shows the answer
-        full_example=json.dumps({d.key: {"description": d.description, "prediction": "a|b"}
-                                 for d in diffs}, indent=2),
+        # strict answers ask for what the reference asks: each key's description and label
+        example=full_example if asking.answers == "strict" else flat_example,
+        full_example=full_example,
     )
 
 
-def video_parts(text: str, clips: tuple[Clip, Clip]) -> tuple:
-    """The prompt's first line, then video a, then video b, then the rest of the prompt."""
+def video_parts(text: str, clips: tuple[Clip, Clip], layout: str = "labelled") -> tuple:
+    """labelled: the prompt's first line, then video a, then video b, then the rest of the
+    prompt. reference: the whole prompt, then video a, then video b, with no labels."""
+    if layout == "reference":
+        return (TextPart(text), VideoPart(clips[0], "a"), VideoPart(clips[1], "b"))
     intro, _, rest = text.partition("\n")
     return (
         TextPart(intro),
@@ -66,24 +84,44 @@ def video_parts(text: str, clips: tuple[Clip, Clip]) -> tuple:
 def build_closed_request(
     sample: Sample, clips: tuple[Clip, Clip], config: GenerationConfig,
     prompts: PromptSet | None = None, as_video: bool = False,
+    asking: AskingProtocol = TOLERANT, model_id: str = "",
 ) -> ChatRequest:
     """`prompts`: the run's templates (vdbench's own when None); `as_video`: the model is
-    shown videos, not frames."""
-    text = closed_prompt_text(sample, clips, prompts, as_video)
-    return ChatRequest(parts=video_parts(text, clips), config=config)
+    shown videos, not frames; `asking`: the protocol's layout and answer format."""
+    text = closed_prompt_text(sample, clips, prompts, as_video, asking, model_id)
+    return ChatRequest(parts=video_parts(text, clips, asking.layout), config=config)
 
 
-def parse_closed_reply(sample: Sample, text: str | None) -> SampleOutput:
-    """Map a reply to predictions for the asked keys, with a status saying what was usable."""
+def parse_closed_reply(sample: Sample, text: str | None,
+                       asking: AskingProtocol = TOLERANT) -> SampleOutput:
+    """Map a reply to predictions for the asked keys, with a status saying what was usable.
+    Strict answers keep only "a" and "b" (a key's value, or its "prediction"), as the
+    reference compares them, and count the labels a tolerant reading would have changed."""
     asked = [d.key for d in sample.closed_differences()]
-    found: dict[str, str] = {}
-    obj = extract_json_object(text or "")
-    if obj is not None:
-        found = {str(k).strip(): lab for k, v in obj.items() if (lab := normalize_label(v))}
-    if not any(k in found for k in asked):
-        found = label_pairs_in_prose(text or "")
+    tolerant = _tolerant_labels(text or "", asked)
+    found = tolerant
+    changed = 0
+    if asking.answers == "strict":
+        obj = extract_json_object(text or "") or {}
+        values = {str(k).strip(): v for k, v in obj.items()}
+        found = {k: lab for k in asked if (lab := strict_label(values.get(k)))}
+        changed = sum(found.get(k) != tolerant.get(k) for k in asked)
     preds = {k: DiffPrediction(found[k]) for k in asked if k in found}  # type: ignore[arg-type]
     missing = [k for k in asked if k not in preds]
     status: Status = "ok" if not missing else ("partial" if preds else "parse_error")
     error = f"no a/b answer for keys {missing}" if missing else None
-    return SampleOutput(sample.sample_key, preds, status=status, error=error, raw=text)
+    out = SampleOutput(sample.sample_key, preds, status=status, error=error, raw=text,
+                       tolerant_changes=changed)
+    if changed:
+        out.notes = [f"strict labels: a tolerant reading would change {changed} answer(s)"]
+    return out
+
+
+def _tolerant_labels(text: str, asked: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    obj = extract_json_object(text)
+    if obj is not None:
+        found = {str(k).strip(): lab for k, v in obj.items() if (lab := normalize_label(v))}
+    if not any(k in found for k in asked):
+        found = label_pairs_in_prose(text)
+    return found

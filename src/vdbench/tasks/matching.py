@@ -32,8 +32,14 @@ def render_match_prompt(prompts: PromptSet, action: str, gt: Mapping[str, str],
     return prompts.render(
         MATCH_TEMPLATE, action=action, gt=json.dumps(dict(gt)), pred=json.dumps(dict(pred)),
         gt_keys=json.dumps(list(gt)),
-        # the reference's {dict1_keys} and {final}
-        pred_keys=json.dumps(list(pred)), last_index=len(gt) - 1)
+        # the reference's {dict0_keys}, {dict1_keys} (keys in numeric order) and {final}
+        gt_keys_sorted=json.dumps(sorted(gt, key=numeric_key)),
+        pred_keys=json.dumps(sorted(pred, key=numeric_key)), last_index=len(gt) - 1)
+
+
+def numeric_key(key: str) -> tuple[int, str]:
+    """Sorts difference keys as the reference does, by int ("2" before "10")."""
+    return (int(key), key) if key.isdigit() else (1 << 62, key)
 
 
 def parse_match_reply(text: str) -> dict[str, str | None]:

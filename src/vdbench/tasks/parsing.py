@@ -88,3 +88,10 @@ def normalize_label(value: Any) -> str | None:
 
 def label_pairs_in_prose(text: str) -> dict[str, str]:
     return {k: v.lower() for k, v in _LINE_PAIR.findall(text)}
+
+
+def strict_label(value: Any) -> str | None:
+    """The reference's reading: a value, or its "prediction", that is exactly "a" or "b"."""
+    if isinstance(value, dict):
+        value = value.get("prediction")
+    return value if value in ("a", "b") else None

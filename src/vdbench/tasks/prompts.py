@@ -61,23 +61,28 @@ PLACEHOLDERS: Mapping[str, Placeholders] = MappingProxyType({
     "open": Placeholders(
         required={"action_description": str, "video_layout": str, "n_differences": int}),
     # the {video_layout} of closed and open: how the frames of the two videos are given
+    # ({fps_int}: video b's rate as the reference prints it, int(fps_original / step))
     "video_layout": Placeholders(
-        optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float}),
+        optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float, "fps_int": int}),
     # ... and how the two videos are given to a model shown videos (Gemini's uploads, vLLM)
     "video_layout_video": Placeholders(
-        optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float}),
+        optional={"n_a": int, "n_b": int, "fps_a": float, "fps_b": float, "fps_int": int}),
     # scoring.judge.llm: match annotated to predicted differences
+    # ({gt_keys}: the annotated keys in prompt order; {gt_keys_sorted}, {pred_keys}: in
+    # numeric order, as the reference lists them)
     "judge_match": Placeholders(
-        required={"action": str, "gt": str, "pred": str, "gt_keys": str},
-        optional={"pred_keys": str, "last_index": int}),
+        required={"action": str, "gt": str, "pred": str},
+        optional={"pred_keys": str, "last_index": int},
+        one_of=({"gt_keys": str, "gt_keys_sorted": str},)),
     # scoring.judge.llm: does a matched prediction state the opposite?
     "judge_direction": Placeholders(
         optional={"n": int}, one_of=({"pairs": str, "pairs_list": str},)),
     # models.viddiff, stage 1 (proposer): differences to look for (open mode)
     "viddiff_differences": Placeholders(required={"action": str, "n": int}),
     # stage 1: the action's sub-action stages and their retrieval strings
+    # (the reference's states its stage limit in words: {max_stages} may be left out)
     "viddiff_stages": Placeholders(
-        required={"action": str, "max_stages": int, "n_strings": int}),
+        required={"action": str, "n_strings": int}, optional={"max_stages": int}),
     # stage 1 (refine_retrieval): the same stages, keeping the strings that tell them apart
     "viddiff_refine": Placeholders(required={"action": str, "stages": str}),
     # stage 1: which stages show which difference
@@ -88,6 +93,14 @@ PLACEHOLDERS: Mapping[str, Placeholders] = MappingProxyType({
     # ... and the question after them
     "viddiff_differencer_question": Placeholders(
         optional={"n_a": int, "times_a": str, "n_b": int, "times_b": str},
+        one_of=({"description": str, "query_string": str},)),
+    # stage 3 under the reference's layout: the whole text before the frames, for one frame
+    # of each video ...
+    "viddiff_differencer_one": Placeholders(
+        required={"action": str}, one_of=({"description": str, "query_string": str},)),
+    # ... and for several ({time_diff}: seconds between a video's frames, "0.38")
+    "viddiff_differencer_several": Placeholders(
+        required={"action": str}, optional={"n_a": int, "n_b": int, "time_diff": str},
         one_of=({"description": str, "query_string": str},)),
     # stage 3: the differencer's system prompt
     "viddiff_system": Placeholders(),

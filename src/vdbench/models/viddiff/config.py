@@ -20,9 +20,11 @@ LOCALIZERS = ("clip", "random", "oracle")
 EMBEDDERS = ("clip", "offline")
 UNLINKED = ("middle", "all")
 OpenProtocol = Literal["standard", "paper"]
+Rule = Literal["vdbench", "reference"]  # whose rule: vdbench's or the reference's
 # The settings the protocol sets (ViddiffProtocol's fields that are method options).
 FROM_PROTOCOL = ("proposer_model", "differencer_model", "n_retrieval_strings",
-                 "multiframe_sep_s", "refine_retrieval", "open_protocol")
+                 "multiframe_sep_s", "refine_retrieval", "open_protocol", "keep_all_stages",
+                 "nearest_difference_names", "viterbi", "linking")
 _STANDARD = ViddiffProtocol()  # the fast protocol's values: ViddiffConfig()'s defaults
 
 
@@ -75,6 +77,12 @@ class ViddiffConfig(_MethodSettings):
     # before differencing (unmatched ones dropped, kept ones keyed by annotated key), and the
     # scorer checks no direction (reported apart).
     open_protocol: OpenProtocol = _STANDARD.open_protocol
+    # The reference's repairs (ViddiffProtocol): every stage of the reply kept; a misspelt
+    # difference name read as the nearest; its Viterbi tie-break and floor.
+    keep_all_stages: bool = _STANDARD.keep_all_stages
+    nearest_difference_names: bool = _STANDARD.nearest_difference_names
+    viterbi: Rule = _STANDARD.viterbi
+    linking: Rule = _STANDARD.linking  # "reference": after refinement (ViddiffProtocol)
 
     def __post_init__(self) -> None:
         self._check_method()
@@ -93,6 +101,10 @@ class ViddiffOptions(_MethodSettings):
     multiframe_sep_s: float | None = None
     refine_retrieval: bool | None = None
     open_protocol: OpenProtocol | None = None
+    keep_all_stages: bool | None = None
+    nearest_difference_names: bool | None = None
+    viterbi: Rule | None = None
+    linking: Rule | None = None
 
     def __post_init__(self) -> None:
         self._check_method()
@@ -123,6 +135,10 @@ def _check_protocol_settings(values: dict[str, Any]) -> None:
     for name in ("proposer_model", "differencer_model"):
         if values[name] == "viddiff":
             raise InputError(f"viddiff option {name}: must be a chat model, not viddiff")
+    for name in ("viterbi", "linking"):
+        if values[name] not in (None, "vdbench", "reference"):
+            raise InputError(f"viddiff option {name}: expected one of vdbench, reference, "
+                             f"got {values[name]!r}")
     if values["open_protocol"] not in (None, "standard", "paper"):
         raise InputError(f"viddiff option open_protocol: expected one of standard, paper, "
                          f"got {values['open_protocol']!r}")

@@ -104,7 +104,8 @@ class Localizer:
         frame_vecs = self.embedder.frames(clip.frames)
         text_vecs = [self.embedder.texts(s.retrieval_strings) for s in proposal.stages]
         probs = normalize_rows(stage_scores(frame_vecs, text_vecs))
-        return segment(probs, self.config.stay_probability)
+        return segment(probs, self.config.stay_probability,
+                       reference=self.config.viterbi == "reference")
 
     def _from_segments(self, diff: Candidate, clip: Clip, proposal: Proposal,
                        segments: list[Segment]) -> tuple[int, ...]:

@@ -37,7 +37,12 @@ from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart
 from vdbench.models.base import EvalItem, Model
 from vdbench.models.viddiff import prompts
 from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions
-from vdbench.models.viddiff.differencer import build_request, parse_answer, subclip
+from vdbench.models.viddiff.differencer import (
+    build_request,
+    parse_answer,
+    reference_time_diff,
+    subclip,
+)
 from vdbench.models.viddiff.embeddings import make_embedder
 from vdbench.models.viddiff.ledger import STAGES, Ask, Ledger, StageFailed
 from vdbench.models.viddiff.localizer import Localization, Localizer
@@ -94,7 +99,9 @@ class ViddiffModel(Model):
         self.stages = tuple(s for s in STAGES if s not in ("refiner", "matcher")
                             or (s == "refiner" and self.config.refine_retrieval)
                             or (s == "matcher" and self.matcher is not None))
-        self.templates = prompts.used(self.config.refine_retrieval, self.config.open_protocol)
+        self.asking = ctx.protocol.asking
+        self.templates = prompts.used(self.config.refine_retrieval, self.config.open_protocol,
+                                      self.asking.layout)
         self.ledger = Ledger(self.runtime, self.stages)  # totals over the run
 
     def frames_for(self, spec: FrameSpec) -> FrameSpec:
@@ -184,11 +191,15 @@ class ViddiffModel(Model):
                     label, annotated.description if annotated else d.description,  # type: ignore[arg-type]
                     frames={v: list(kf[v].frames) for v in ("a", "b")})
         missing = [d.key for d in proposal.differences if d.key not in preds]
+        changed = sum(label != parse_answer(text) for label, text, failed in answers
+                      if not failed) if self.asking.answers == "strict" else 0
+        if changed:
+            notes.append(f"strict labels: a tolerant reading would change {changed} answer(s)")
         if not missing:
-            return SampleOutput(key, preds, notes=notes)
+            return SampleOutput(key, preds, notes=notes, tolerant_changes=changed)
         status: Status = ("partial" if preds else
                           "api_error" if all(failed for *_, failed in answers) else "parse_error")
-        return SampleOutput(key, preds, status=status, notes=notes,
+        return SampleOutput(key, preds, status=status, notes=notes, tolerant_changes=changed,
                             error=f"differencer: no a/b answer for keys {missing}")
 
     async def _match(self, ledger: Ledger, sample: Sample, proposal: Proposal,
@@ -248,12 +259,13 @@ class ViddiffModel(Model):
         kf = localization.keyframes[diff.key]
         request = build_request(action, diff, subclip(clips[0], kf["a"].positions),
                                 subclip(clips[1], kf["b"].positions),
-                                self._generation(self.seed), self.prompts)
+                                self._generation(self.seed), self.prompts, self.asking.layout,
+                                reference_time_diff(clips[0], kf["a"].positions))
         try:
             text = await ask(request)
         except StageFailed as exc:
             return None, str(exc), True
-        return parse_answer(text), text, False
+        return parse_answer(text, self.asking.answers == "strict"), text, False
 
     def matched_by_itself(self) -> dict[str, Any] | None:
         if self.config.open_protocol != "paper" or self.matcher is None:

@@ -14,6 +14,8 @@ REFINE = "viddiff_refine"  # proposer (refine_retrieval): the stages' distinctiv
 LINKS = "viddiff_links"  # proposer: which stages show which difference
 DIFFERENCER_INTRO = "viddiff_differencer_intro"  # differencer: before the frames
 DIFFERENCER_QUESTION = "viddiff_differencer_question"  # differencer: after the frames
+DIFFERENCER_ONE = "viddiff_differencer_one"  # reference layout: one frame of each video
+DIFFERENCER_SEVERAL = "viddiff_differencer_several"  # reference layout: several frames
 SYSTEM_VISION = "viddiff_system"  # differencer: the system prompt
 MATCH = MATCH_TEMPLATE  # open_protocol=paper: the judge's matching template, judge_match
 
@@ -22,10 +24,14 @@ TEMPLATES = (DIFFERENCES, STAGES, LINKS, DIFFERENCER_INTRO, DIFFERENCER_QUESTION
              SYSTEM_VISION)
 
 
-def used(refine_retrieval: bool, open_protocol: str) -> tuple[str, ...]:
-    """The templates a configuration sends."""
+def used(refine_retrieval: bool, open_protocol: str, layout: str = "labelled"
+         ) -> tuple[str, ...]:
+    """The templates a configuration sends (the labelled layout's differencer templates are
+    listed under the reference layout too, so that the recorded prompt_hash keeps its
+    formula)."""
     return (TEMPLATES + ((REFINE,) if refine_retrieval else ())
-            + ((MATCH,) if open_protocol == "paper" else ()))
+            + ((MATCH,) if open_protocol == "paper" else ())
+            + ((DIFFERENCER_ONE, DIFFERENCER_SEVERAL) if layout == "reference" else ()))
 
 
 def prompt_hash(prompts: PromptSet, names: Iterable[str] = TEMPLATES) -> str:

@@ -122,8 +122,10 @@ def parse_differences(text: str, n_max: int) -> tuple[list[Candidate], list[str]
     return out, repairs
 
 
-def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], list[str]]:
-    """Ordered stages with at least one retrieval string each; one whole-action stage if none."""
+def parse_stages(text: str, max_stages: int | None, action: str
+                 ) -> tuple[list[Stage], list[str]]:
+    """Ordered stages with at least one retrieval string each; one whole-action stage if none.
+    At most `max_stages` of them (None: every one)."""
     obj = extract_json_object(text) or {}
     items = obj.get("stages")
     stages: list[Stage] = []
@@ -143,7 +145,7 @@ def parse_stages(text: str, max_stages: int, action: str) -> tuple[list[Stage], 
             strings = (description or name,)
             repairs.append(f"stage {name!r} had no retrieval strings; using its description")
         stages.append(Stage(name, description, strings))
-    if len(stages) > max_stages:
+    if max_stages is not None and len(stages) > max_stages:
         repairs.append(f"kept the first {max_stages} of {len(stages)} stages")
         stages = stages[:max_stages]
     if not stages:
@@ -200,20 +202,23 @@ def parse_refined(text: str, stages: list[Stage]) -> tuple[list[Stage], list[str
     return out, repairs
 
 
-def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int]) -> int | None:
+def _resolve(ref: str, exact: dict[str, int], folded: dict[str, int],
+             cutoff: float = FUZZY_CUTOFF) -> int | None:
     if ref in exact:
         return exact[ref]
     if ref.casefold() in folded:
         return folded[ref.casefold()]
-    close = difflib.get_close_matches(ref.casefold(), list(folded), n=1, cutoff=FUZZY_CUTOFF)
+    close = difflib.get_close_matches(ref.casefold(), list(folded), n=1, cutoff=cutoff)
     return folded[close[0]] if close else None
 
 
 def parse_links(text: str, stages: list[Stage], differences: list[Candidate],
-                unlinked: str) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+                unlinked: str, nearest_difference: bool = False
+                ) -> tuple[dict[str, tuple[int, ...]], list[str]]:
     """Difference key -> stage indices. Misspelt stage or difference names (or descriptions)
     are mapped to the closest real one; unknown ones are dropped; a difference left unlinked
-    gets the default (the middle stage, or every stage)."""
+    gets the default (the middle stage, or every stage). `nearest_difference`: an unknown
+    difference name is read as the nearest one however far, as the reference does."""
     obj = extract_json_object(text) or {}
     if len(obj) == 1 and isinstance(inner := next(iter(obj.values())), dict):
         obj = inner  # {"links": {...}}
@@ -237,7 +242,7 @@ def parse_links(text: str, stages: list[Stage], differences: list[Candidate],
             ref = str(ref).strip()
             index = diff_idx.get(ref)
             if index is None:
-                index = _resolve(ref, {}, by_text)
+                index = _resolve(ref, {}, by_text, 0.0 if nearest_difference else FUZZY_CUTOFF)
                 if index is None:
                     repairs.append(f"dropped unknown difference {ref!r} "
                                    f"in stage {stages[s].name!r}")
@@ -272,7 +277,9 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
     `prompt_set`: the run's templates (vdbench's own when None). With
     `config.refine_retrieval`, the stages' retrieval strings are refined by a second call
     through `refine_ask` (`ask` when None), made alongside the linking call, which reads only
-    the stages' names and descriptions (the refinement never changes those)."""
+    the stages' names and descriptions (the refinement never changes those); with
+    `config.linking == "reference"`, before it, and the linking call reads the refined
+    stages whole, as the reference's does."""
     prompt_set = prompt_set or PromptSet.default()
     differences = closed_candidates(sample) if mode == "closed" else []
     if not differences and (mode == "closed" or sample.n_differences_open_prediction == 0):
@@ -292,17 +299,36 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
         repairs += fixed
     else:
         stages_text = await ask(stages_request)
-    stages, fixed = parse_stages(stages_text, config.max_stages, action)
+    stages, fixed = parse_stages(stages_text,
+                                 None if config.keep_all_stages else config.max_stages, action)
     repairs += fixed
     if not differences:  # open mode, nothing usable proposed: no links, nothing to refine
         return Proposal((), tuple(stages), {}, tuple(repairs))
+    unrefined = None
+    if config.linking == "reference":
+        # the reference refines first and links against the refined stages, both shown
+        # whole (retrieval strings, query strings) at indent 4
+        if config.refine_retrieval:
+            refined, refine_fixed = await _refine(refine_ask or ask, action, stages,
+                                                  generation, prompt_set)
+            unrefined, stages = tuple(s.retrieval_strings for s in stages), refined
+            repairs += refine_fixed
+        links_text = await ask(_request(prompt_set.render(
+            prompts.LINKS, action=action, stages=stages_json(stages),
+            differences=json.dumps({d.key: {"name": d.name, "description": d.description,
+                                            "query_string": d.query_string,
+                                            "num_frames": d.num_frames}
+                                    for d in differences}, indent=4)), generation))
+        links, fixed = parse_links(links_text, stages, differences, config.unlinked,
+                                   config.nearest_difference_names)
+        return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed),
+                        unrefined)
     links_request = _request(prompt_set.render(
         prompts.LINKS, action=action,
         stages=json.dumps([{"name": s.name, "description": s.description} for s in stages],
                           indent=1),
         differences=json.dumps({d.key: {"name": d.name, "description": d.description}
                                 for d in differences}, indent=1)), generation)
-    unrefined = None
     if config.refine_retrieval:
         (refined, refine_fixed), links_text = await asyncio.gather(
             _refine(refine_ask or ask, action, stages, generation, prompt_set),
@@ -311,7 +337,8 @@ async def propose(ask: Ask, sample: Sample, mode: str, config: ViddiffConfig,
         repairs += refine_fixed
     else:
         links_text = await ask(links_request)
-    links, fixed = parse_links(links_text, stages, differences, config.unlinked)
+    links, fixed = parse_links(links_text, stages, differences, config.unlinked,
+                               config.nearest_difference_names)
     return Proposal(tuple(differences), tuple(stages), links, tuple(repairs + fixed),
                     unrefined)
 

@@ -25,10 +25,13 @@ def normalize_rows(scores: np.ndarray) -> np.ndarray:
     return (scores - low) / np.where(span == 0, 1.0, span)
 
 
-def viterbi(probs: np.ndarray, stay_probability: float) -> list[int]:
-    """The most likely stage of each frame; probs is (n_stages, n_frames), n_frames >= n_stages."""
+def viterbi(probs: np.ndarray, stay_probability: float, reference: bool = False) -> list[int]:
+    """The most likely stage of each frame; probs is (n_stages, n_frames), n_frames >= n_stages.
+    `reference`: the reference's rules, a tie advances to the next stage (so the path moves
+    as late as possible) and only exact zeros are floored."""
     n_stages, n_frames = probs.shape
-    emit = -np.log(np.clip(probs, FLOOR, 1.0))
+    floored = np.where(probs == 0, FLOOR, probs) if reference else np.clip(probs, FLOOR, 1.0)
+    emit = -np.log(floored)
     stay, move = -np.log(stay_probability), -np.log(1.0 - stay_probability)
     cost = np.full((n_stages, n_frames), np.inf)
     moved = np.zeros((n_stages, n_frames), dtype=bool)
@@ -36,7 +39,7 @@ def viterbi(probs: np.ndarray, stay_probability: float) -> list[int]:
     for t in range(1, n_frames):
         from_same = cost[:, t - 1] + stay
         from_prev = np.concatenate(([np.inf], cost[:-1, t - 1] + move))
-        moved[:, t] = from_prev < from_same
+        moved[:, t] = (from_prev <= from_same) if reference else (from_prev < from_same)
         cost[:, t] = np.minimum(from_same, from_prev) + emit[:, t]
     path = [n_stages - 1]
     for t in range(n_frames - 1, 0, -1):
@@ -44,11 +47,12 @@ def viterbi(probs: np.ndarray, stay_probability: float) -> list[int]:
     return path[::-1]
 
 
-def segment(probs: np.ndarray, stay_probability: float) -> list[Segment]:
+def segment(probs: np.ndarray, stay_probability: float, reference: bool = False
+            ) -> list[Segment]:
     """One [start, end) segment per stage, in order, covering the clip."""
     n_stages, n_frames = probs.shape
     if n_frames < n_stages:  # too few frames for one each: spread the stages over them
         return [(j * n_frames // n_stages, j * n_frames // n_stages + 1) for j in range(n_stages)]
-    path = np.array(viterbi(probs, stay_probability))
+    path = np.array(viterbi(probs, stay_probability, reference))
     return [(int(np.argmax(path == j)), int(n_frames - np.argmax(path[::-1] == j)))
             for j in range(n_stages)]
