@@ -10,7 +10,7 @@ counts libav's buffers that tracemalloc cannot see) is its own.
 Then a benchmark-sized run (--pairs, 300 by default): the frames of that many pairs, made
 from short generated videos (--videos distinct 640x360 2 s clips, generated once into --dir;
 each pair trims its videos differently, so no two pairs share a clip), prepared into a fresh
-frame cache through vdbench.frames.prepare.FramePool with the pipeline's bound on pairs in
+frame cache through vdbench.frames.pool.FramePool with the pipeline's bound on pairs in
 flight (--concurrency plus two per worker), three ways, each in a fresh child process:
   one process   one worker thread: one core
   threads       a thread per core, in one process
@@ -183,7 +183,8 @@ def run_pairs(way: str, clip_dir: Path, n_clips: int, n_pairs: int, workers: int
     """One way of preparing every pair's frames into a fresh cache, the pipeline's way."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from vdbench.frames import FrameSpec
-    from vdbench.frames.prepare import FramePool, FramePreparer
+    from vdbench.frames.pool import FramePool
+    from vdbench.frames.prepare import FramePreparer
 
     processes, way_workers = WAYS[way]
     samples = synthetic_pairs(short_clips(clip_dir, n_clips), n_pairs)

@@ -18,7 +18,8 @@ from PIL import Image
 from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
 from vdbench.frames import prepare as prepare_module
-from vdbench.frames.prepare import GB, FramePreparer, _discard, _entry_size
+from vdbench.frames.eviction import GB, discard, entry_size
+from vdbench.frames.prepare import FramePreparer
 from vdbench.frames.spec import FrameSpec
 
 SPEC = FrameSpec(fps=2)
@@ -65,7 +66,7 @@ def stored(cache: Path, videos: list[Path]) -> list[str]:
 
 
 def size(cache: Path, key: str) -> int:
-    value = _entry_size(cache / "frames" / key)
+    value = entry_size(cache / "frames" / key)
     assert value is not None
     return value
 
@@ -144,7 +145,7 @@ def test_a_reader_whose_entry_is_evicted_mid_read_rebuilds_it(videos, tmp_path, 
         def loads(text):
             value = real_json.loads(text)
             if entry.exists():
-                _discard(entry)
+                discard(entry)
             return value
 
     reader = preparer(tmp_path)
@@ -160,7 +161,8 @@ EVICTER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from vdbench.data.schema import VideoRef
-    from vdbench.frames.prepare import FramePreparer, GB
+    from vdbench.frames.eviction import GB
+    from vdbench.frames.prepare import FramePreparer
     from vdbench.frames.spec import FrameSpec
 
     cache, stop_at = Path(sys.argv[1]), float(sys.argv[2])

@@ -17,7 +17,8 @@ from PIL import Image
 from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
 from vdbench.frames import prepare as prepare_module
-from vdbench.frames.prepare import FramePool, FramePreparer, workers_can_start
+from vdbench.frames.pool import FramePool, workers_can_start
+from vdbench.frames.prepare import FramePreparer
 from vdbench.frames.spec import FrameSpec
 
 av = pytest.importorskip("av", reason="PyAV (the 'video' extra) is needed for mp4 tests")

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from vdbench.data.loader import load_benchmark
-from vdbench.frames.prepare import content_fingerprint, prepare_single
+from vdbench.frames.prepare import prepare_single
 from vdbench.frames.spec import FrameSpec
+from vdbench.frames.store import content_fingerprint
 from vdbench.pipeline.config import EvalConfig
 from vdbench.pipeline.run import run_eval, score_file
 from vdbench.scoring.compare import compare_runs

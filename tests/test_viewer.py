@@ -376,7 +376,7 @@ def test_page_in_chromium_renders_and_filters(sync_api, closed_run, closed_page,
 def _clip(n: int, make, fps: float = 4.0):
     import hashlib
 
-    from vdbench.frames.prepare import encode_jpeg
+    from vdbench.frames.encode import encode_jpeg
     from vdbench.frames.types import Clip, Frame
 
     frames = []

@@ -16,7 +16,7 @@ from vdbench.models.base import EvalItem, Model
 from vdbench.pipeline.config import EvalConfig
 
 if TYPE_CHECKING:
-    from vdbench.frames.prepare import FramePool
+    from vdbench.frames.pool import FramePool
 
 # Below this many pairs the frames are prepared in threads: starting worker processes costs
 # more than it saves (the bundled mini benchmark has 18 pairs).
@@ -54,7 +54,8 @@ async def predict_all(
     """Run the model on every sample, frames prepared ahead; failures recorded per sample."""
     pool: FramePool | None = None
     if model.needs_frames:
-        from vdbench.frames.prepare import FramePool, FramePreparer
+        from vdbench.frames.pool import FramePool
+        from vdbench.frames.prepare import FramePreparer
 
         preparer = FramePreparer(model.frames_for(cfg.frames), cfg.runtime_settings().cache_dir,
                                  video_root, cache_limit_gb=cfg.frame_cache_gb)
