@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vdbench.core.errors import InputError, RunFailure
+from vdbench.llm.accounting import DryRunTally, RuntimeStats
 from vdbench.llm.batch.collector import BatchCollector
 from vdbench.llm.batch.store import JobStore
 from vdbench.llm.batch.types import (
     DEFAULT_BATCH,
     Answered,
-    BatchEvent,
     BatchObserver,
     BatchSettings,
     LineError,
@@ -25,12 +25,12 @@ from vdbench.llm.cost import (
     BATCH_DISCOUNT,
     THINKING_MODELS,
     Price,
-    RequestEstimate,
     estimate_request,
     price_of,
     usage_cost,
 )
 from vdbench.llm.errors import Classified, ServerSetupError, classify, run_stopper, scrub
+from vdbench.llm.limits import ProviderLimits, RateLimiter
 from vdbench.llm.retry import DEFAULT_POLICY, RetryPolicy
 from vdbench.llm.types import ChatReply, ChatRequest, Usage
 
@@ -38,99 +38,6 @@ if TYPE_CHECKING:
     from vdbench.llm.adapter import ProviderAdapter
 
 log = logging.getLogger("vdbench.runtime")
-
-
-@dataclass
-class RuntimeStats:
-    """Counters for a progress bar and results.json. Costs are what this process spent."""
-
-    requests: int = 0  # attempts sent to an API, retries included
-    cache_hits: int = 0
-    failures: int = 0  # calls answered with an error reply
-    retries: int = 0
-    budget_refusals: int = 0  # calls not sent because max_cost was reached
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    unpriced_models: set[str] = field(default_factory=set)  # their calls were costed at 0
-    # --batch: jobs this process submitted and the requests in them (also in `requests`),
-    # jobs of an earlier (killed) run it resumed, and jobs that ended expired, cancelled or
-    # failed (their unanswered requests went live, or got an error reply).
-    batch_jobs: int = 0
-    batch_requests: int = 0
-    batch_resumed_jobs: int = 0
-    batch_lost_jobs: int = 0
-
-    def count_batch_event(self, event: BatchEvent) -> None:
-        if event.kind == "submitted":
-            self.batch_jobs += 1
-            self.batch_requests += event.total
-            self.requests += event.total
-        elif event.kind == "resumed":
-            self.batch_resumed_jobs += 1
-        elif event.kind in ("expired", "cancelled", "failed"):
-            self.batch_lost_jobs += 1
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "unpriced_models": sorted(self.unpriced_models)}
-
-
-@dataclass
-class DryRunTally:
-    """What a run would send: filled instead of calling the API under --dry-run."""
-
-    requests: int = 0
-    images: int = 0
-    input_tokens: int = 0
-    cost_usd: float = 0.0  # of the priced requests
-    unpriced_models: set[str] = field(default_factory=set)  # their cost is unknown
-    largest_request_tokens: int = 0  # input tokens of the largest request (context windows)
-    # --batch: requests priced as Batch API requests (BATCH_DISCOUNT), and what all the priced
-    # requests would cost live
-    batch_requests: int = 0
-    live_cost_usd: float = 0.0
-    # models whose thinking is billed as output and not in the estimate (THINKING_MODELS):
-    # their requests, and the USD that each 1,000 thinking tokens a request would add
-    thinking_requests: dict[str, int] = field(default_factory=dict)
-    thinking_usd_per_1k: float = 0.0
-
-    def add(self, estimate: RequestEstimate, model_id: str, *, batch: bool = False,
-            live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None
-            ) -> None:
-        self.requests += 1
-        self.images += estimate.n_images
-        self.input_tokens += estimate.input_tokens
-        self.largest_request_tokens = max(self.largest_request_tokens, estimate.input_tokens)
-        self.batch_requests += batch
-        if estimate.cost_usd is None:
-            self.unpriced_models.add(model_id)
-        else:
-            self.cost_usd += estimate.cost_usd
-            self.live_cost_usd += estimate.cost_usd if live_cost_usd is None else live_cost_usd
-        if thinking_usd_per_1k is not None:
-            self.thinking_requests[model_id] = self.thinking_requests.get(model_id, 0) + 1
-            self.thinking_usd_per_1k += thinking_usd_per_1k
-
-
-class RateLimiter:
-    """Spaces request starts at least 60/rpm seconds apart."""
-
-    def __init__(self, rpm: float):
-        self.interval_s = 60.0 / rpm
-        self._next_start = 0.0
-
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
-        start = max(now, self._next_start)
-        self._next_start = start + self.interval_s
-        if start > now:
-            await asyncio.sleep(start - now)
-
-
-@dataclass
-class _ProviderLimits:
-    semaphore: asyncio.Semaphore
-    rate: RateLimiter | None
 
 
 class Runtime:
@@ -193,7 +100,7 @@ class Runtime:
         # providers bill the batches they would go in
         self.dry_run_batch = dry_run and batch is not None
         self._rng = random.Random(jitter_seed)
-        self._limits: dict[str, _ProviderLimits] = {}
+        self._limits: dict[str, ProviderLimits] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.batcher: BatchCollector | None = None
         if batch is not None and not dry_run:
@@ -252,11 +159,8 @@ class Runtime:
         """Through a batch job; a failed request is retried live under the usual rules, and
         one its job left unanswered goes live or gets an error reply (BatchSettings.fallback)."""
         assert self.batcher is not None
-        if self.max_cost_usd is not None and self.stats.cost_usd >= self.max_cost_usd:
-            self.stats.budget_refusals += 1
-            return ChatReply("error", error=(
-                f"BudgetExceeded: ${self.stats.cost_usd:.4f} spent, max_cost is "
-                f"${self.max_cost_usd:.4f}; request not sent"))
+        if (refused := self._over_budget()) is not None:
+            return refused
         outcome = await self.batcher.call(adapter, request, key)
         if isinstance(outcome, ChatReply):  # answered by a job: costed and cached already
             if outcome.cached:
@@ -297,11 +201,8 @@ class Runtime:
                 if limits.rate is not None:
                     await limits.rate.wait()
                 # Checked as late as possible: at most `concurrency` calls overshoot the budget.
-                if self.max_cost_usd is not None and self.stats.cost_usd >= self.max_cost_usd:
-                    self.stats.budget_refusals += 1
-                    return ChatReply("error", error=(
-                        f"BudgetExceeded: ${self.stats.cost_usd:.4f} spent, max_cost is "
-                        f"${self.max_cost_usd:.4f}; request not sent"))
+                if (refused := self._over_budget()) is not None:
+                    return refused
                 self.stats.requests += 1
                 try:
                     text, usage = await asyncio.wait_for(
@@ -320,6 +221,15 @@ class Runtime:
             self.stats.retries += 1
             log.info("retrying %s in %.1f s after %s", adapter.model_id, delay, failure.summary)
             await asyncio.sleep(delay)
+
+    def _over_budget(self) -> ChatReply | None:
+        """The reply of a call not sent because --max-cost is spent; None while it is not."""
+        if self.max_cost_usd is None or self.stats.cost_usd < self.max_cost_usd:
+            return None
+        self.stats.budget_refusals += 1
+        return ChatReply("error", error=(
+            f"BudgetExceeded: ${self.stats.cost_usd:.4f} spent, max_cost is "
+            f"${self.max_cost_usd:.4f}; request not sent"))
 
     def _stop_for(self, adapter: ProviderAdapter, exc: BaseException, reason: str,
                   summary: str) -> RunFailure:
@@ -345,14 +255,14 @@ class Runtime:
         # An endpoint may echo the request, key included: nothing stores a reply unscrubbed.
         return ChatReply("ok", text=scrub(text), usage=usage, cost_usd=cost)
 
-    def _limits_for(self, provider: str) -> _ProviderLimits:
+    def _limits_for(self, provider: str) -> ProviderLimits:
         # asyncio primitives belong to one event loop; a new asyncio.run gets fresh ones.
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop, self._limits = loop, {}
         if provider not in self._limits:
             rate = RateLimiter(self.rpm) if self.rpm else None
-            self._limits[provider] = _ProviderLimits(asyncio.Semaphore(self.concurrency), rate)
+            self._limits[provider] = ProviderLimits(asyncio.Semaphore(self.concurrency), rate)
         return self._limits[provider]
 
 

@@ -22,8 +22,8 @@ from vdbench.core.version import __version__
 from vdbench.data.loader import Benchmark, load_benchmark
 from vdbench.data.predictions import Predictions, load_predictions, predictions_to_json
 from vdbench.data.schema import Sample
+from vdbench.llm.accounting import DryRunTally
 from vdbench.llm.cost import BATCH_DISCOUNT
-from vdbench.llm.runtime import DryRunTally
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
 from vdbench.pipeline.fit import check_context

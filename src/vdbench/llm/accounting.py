@@ -1,0 +1,82 @@
+"""What a run's calls cost and did (RuntimeStats), and what a dry run would send
+(DryRunTally)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from vdbench.llm.batch.types import BatchEvent
+from vdbench.llm.cost import RequestEstimate
+
+
+@dataclass
+class RuntimeStats:
+    """Counters for a progress bar and results.json. Costs are what this process spent."""
+
+    requests: int = 0  # attempts sent to an API, retries included
+    cache_hits: int = 0
+    failures: int = 0  # calls answered with an error reply
+    retries: int = 0
+    budget_refusals: int = 0  # calls not sent because max_cost was reached
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced_models: set[str] = field(default_factory=set)  # their calls were costed at 0
+    # --batch: jobs this process submitted and the requests in them (also in `requests`),
+    # jobs of an earlier (killed) run it resumed, and jobs that ended expired, cancelled or
+    # failed (their unanswered requests went live, or got an error reply).
+    batch_jobs: int = 0
+    batch_requests: int = 0
+    batch_resumed_jobs: int = 0
+    batch_lost_jobs: int = 0
+
+    def count_batch_event(self, event: BatchEvent) -> None:
+        if event.kind == "submitted":
+            self.batch_jobs += 1
+            self.batch_requests += event.total
+            self.requests += event.total
+        elif event.kind == "resumed":
+            self.batch_resumed_jobs += 1
+        elif event.kind in ("expired", "cancelled", "failed"):
+            self.batch_lost_jobs += 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "unpriced_models": sorted(self.unpriced_models)}
+
+
+@dataclass
+class DryRunTally:
+    """What a run would send: filled instead of calling the API under --dry-run."""
+
+    requests: int = 0
+    images: int = 0
+    input_tokens: int = 0
+    cost_usd: float = 0.0  # of the priced requests
+    unpriced_models: set[str] = field(default_factory=set)  # their cost is unknown
+    largest_request_tokens: int = 0  # input tokens of the largest request (context windows)
+    # --batch: requests priced as Batch API requests (BATCH_DISCOUNT), and what all the priced
+    # requests would cost live
+    batch_requests: int = 0
+    live_cost_usd: float = 0.0
+    # models whose thinking is billed as output and not in the estimate (THINKING_MODELS):
+    # their requests, and the USD that each 1,000 thinking tokens a request would add
+    thinking_requests: dict[str, int] = field(default_factory=dict)
+    thinking_usd_per_1k: float = 0.0
+
+    def add(self, estimate: RequestEstimate, model_id: str, *, batch: bool = False,
+            live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None
+            ) -> None:
+        self.requests += 1
+        self.images += estimate.n_images
+        self.input_tokens += estimate.input_tokens
+        self.largest_request_tokens = max(self.largest_request_tokens, estimate.input_tokens)
+        self.batch_requests += batch
+        if estimate.cost_usd is None:
+            self.unpriced_models.add(model_id)
+        else:
+            self.cost_usd += estimate.cost_usd
+            self.live_cost_usd += estimate.cost_usd if live_cost_usd is None else live_cost_usd
+        if thinking_usd_per_1k is not None:
+            self.thinking_requests[model_id] = self.thinking_requests.get(model_id, 0) + 1
+            self.thinking_usd_per_1k += thinking_usd_per_1k
