@@ -14,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tier import MODELS
+from tier import MODELS, needs_vllm, servers, tiny_models  # noqa: F401 (fixtures)
 
 from vdbench.cli.main import main
 from vdbench.llm.vision_tokens import LlavaOnevisionTokens, Qwen2VLTokens
 
+pytestmark = needs_vllm
 RULES = {"qwen": Qwen2VLTokens(), "llava": LlavaOnevisionTokens()}
 
 

@@ -1,4 +1,7 @@
-"""The real-vLLM tier's servers: `make vllm-...` targets on 127.0.0.1 serving tiny models."""
+"""The real-vLLM tier (`make test-vllm`): vLLM's CPU build serves tiny models of both open
+catalog architectures, started through the Makefile's own targets on 127.0.0.1, and vdbench
+runs against them. Its tests are skipped unless VDBENCH_VLLM_PYTHON names the Python of a venv
+with vLLM installed (the Makefile sets it)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VLLM_PYTHON = os.environ.get("VDBENCH_VLLM_PYTHON")
@@ -114,3 +120,32 @@ class VLLMServer:
 
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+needs_vllm = pytest.mark.skipif(not VLLM_PYTHON,
+                                reason="the real-vLLM tier runs under `make test-vllm`")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> Path:
+    root = Path(os.environ.get("VDBENCH_VLLM_MODELS") or tmp_path_factory.mktemp("models"))
+    subprocess.run([VLLM_PYTHON, str(Path(__file__).with_name("build_models.py")), str(root)],
+                   check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def servers(tiny_models, tmp_path_factory):
+    """Both servers, started together (each takes about a minute to start here)."""
+    logs = tmp_path_factory.mktemp("vllm-logs")
+    running = {name: VLLMServer(m, tiny_models / m.folder, logs / f"{name}.log").start()
+               for name, m in MODELS.items()}
+    try:
+        for server in running.values():
+            server.wait_ready()
+        yield running
+    finally:
+        for server in running.values():
+            server.stop()
+        for name, server in running.items():
+            sys.stderr.write(f"--- {name} server log (tail) ---\n{server.tail(15)}\n")
