@@ -36,7 +36,7 @@ def test_models_print_one_line_each_when_piped():
     out = subprocess.run([sys.executable, "-m", "vdbench.cli.main", "models"],
                          capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if "replay:PATH" in x)
-    assert "replays a prediction file (canonical or list format)" in line
+    assert "replays a prediction file (any format validate accepts)" in line
 
 
 def test_the_contact_sheet_is_titled(tmp_path):

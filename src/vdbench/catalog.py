@@ -55,7 +55,7 @@ BUILTIN: tuple[Entry, ...] = (
     Entry("random", "vdbench.models.baselines:random_model",
           "uniform random a/b per difference, seeded by --seed"),
     Entry("replay:", "vdbench.models.baselines:replay_model",
-          "replays a prediction file (canonical or list format)", argument="PATH"),
+          "replays a prediction file (any format validate accepts)", argument="PATH"),
     Entry("viddiff", "vdbench.models.viddiff.model:viddiff_model",
           "the VidDiff method: LLM proposer, CLIP frame localizer, VLM differencer",
           VIDDIFF_NEEDS),
