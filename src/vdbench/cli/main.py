@@ -118,6 +118,7 @@ def _eval_config(args: argparse.Namespace):
         selection=Selection(args.split, args.domain, args.action, args.per_action, args.limit),
         mode=args.mode,
         out=args.out,
+        overwrite=getattr(args, "overwrite", False),
         seed=args.seed,
         concurrency=args.concurrency,
         cache_dir=args.cache_dir,
@@ -180,9 +181,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with ProgressBar(disabled=args.no_progress) as bar:
         results, out = run_eval(cfg, bar)
     print_summary(results)
-    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
-    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    _print_wrote(out)
     return _incomplete_exit(results, out)
+
+
+def _print_wrote(out: Path) -> None:
+    """The run's files: the old run's were removed before this one wrote, so all are new."""
+    from vdbench.pipeline.runfolder import run_files
+
+    files = ", ".join(p.name for p in run_files(out))
+    Console().print(f"  wrote {out}/: {files}", highlight=False, soft_wrap=True)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -191,8 +199,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     results, out = score_file(args.predictions, _eval_config(args))
     print_summary(results)
-    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
-    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    _print_wrote(out)
     return _incomplete_exit(results, out)
 
 

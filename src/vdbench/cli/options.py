@@ -27,7 +27,11 @@ def add_selection_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-action", type=int, metavar="N", help="first N pairs of each action")
     p.add_argument("--limit", type=int, metavar="N")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path)
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="the run folder (default: a new runs/MODEL_MODE_SPLIT_TIME/)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a finished run in --out (its files are removed first); "
+                        "without it such a folder is refused")
 
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:

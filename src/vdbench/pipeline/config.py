@@ -51,6 +51,7 @@ class EvalConfig:
     selection: Selection = field(default_factory=Selection)
     mode: Mode = "closed"
     out: Path | None = None
+    overwrite: bool = False  # --overwrite: replace a finished run in `out` (its files first)
     seed: int = 0
     concurrency: int = 8
     cache_dir: Path | None = None

@@ -27,6 +27,7 @@ from vdbench.llm.runtime import DryRunTally
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
 from vdbench.pipeline.predict import Observer, predict_all
+from vdbench.pipeline.runfolder import claim_run_folder
 from vdbench.pipeline.score import Scored, as_predictions, score_predictions, swap_summary
 from vdbench.pipeline.session import build_model, run_session
 
@@ -95,7 +96,7 @@ def _cost_by_stage(outputs: list[SampleOutput]) -> dict[str, float]:
     return totals
 
 
-FAILED = ("api_error", "frame_error", "judge_error")
+FAILED = ("api_error", "frame_error", "missing", "judge_error")
 N_ERRORS_SHOWN = 5
 
 
@@ -232,8 +233,14 @@ def _pricing(tally: DryRunTally | None) -> dict[str, Any]:
 
 async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
                          ) -> tuple[Results, Path]:
-    if cfg.out is not None:  # refused before the run, not after it
-        writable_folder(cfg.out, "output folder (--out)", create=False)
+    if cfg.out is None:  # a fresh folder, made when the run is written: nobody else's
+        return await _run_eval(cfg, observer)
+    writable_folder(cfg.out, "output folder (--out)", create=False)  # refused before the run
+    with claim_run_folder(cfg.out, overwrite=cfg.overwrite):
+        return await _run_eval(cfg, observer)
+
+
+async def _run_eval(cfg: EvalConfig, observer: Observer | None) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=True)
     with run_session(cfg) as ctx:
         if observer is not None:
@@ -304,6 +311,11 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
 async def score_file_async(path: Path, cfg: EvalConfig) -> tuple[Results, Path]:
     out = cfg.out or path.parent / f"{path.stem}_scored"  # never overwrite a run's results
     writable_folder(out, "output folder (--out)", create=False)
+    with claim_run_folder(out, overwrite=cfg.overwrite):
+        return await _score_file(path, cfg, out)
+
+
+async def _score_file(path: Path, cfg: EvalConfig, out: Path) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=False)
     loaded = load_predictions(path, bench.samples, cfg.mode)
 
