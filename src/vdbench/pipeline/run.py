@@ -28,7 +28,13 @@ from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
 from vdbench.pipeline.predict import Observer, predict_all
 from vdbench.pipeline.runfolder import claim_run_folder
-from vdbench.pipeline.score import Scored, as_predictions, score_predictions, swap_summary
+from vdbench.pipeline.score import (
+    Scored,
+    as_predictions,
+    epoch_mean,
+    score_predictions,
+    swap_summary,
+)
 from vdbench.pipeline.session import build_model, run_session
 
 T = TypeVar("T")
@@ -301,8 +307,11 @@ async def _run_eval(cfg: EvalConfig, observer: Observer | None) -> tuple[Results
             results.swap = swap_summary(cfg, scored, sc, preds, as_predictions(outs),
                                         bench.samples)
         write_outputs(out, sc, as_predictions(outs), outs, suffix=p.suffix)
-    if cfg.epochs > 1:
+    if cfg.epochs > 1:  # the headline and every block: the mean over the epochs
         results.epochs = epoch_summary(results.headline_metric, passes, scored_runs)
+        epoch_runs = [sc for p, sc in zip(passes, scored_runs) if p.suffix != "_swapped"]
+        for key, value in epoch_mean(bench.samples, cfg.mode, epoch_runs).items():
+            setattr(results, key, value)
     write_outputs(out, scored, preds, outputs, results=results)
     describe_run(out, bench, cfg, results)
     return results, out
