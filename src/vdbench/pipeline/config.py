@@ -52,6 +52,7 @@ class EvalConfig:
     mode: Mode = "closed"
     out: Path | None = None
     overwrite: bool = False  # --overwrite: replace a finished run in `out` (its files first)
+    out_held: bool = False  # the caller holds `out` already (submit's locked scratch folder)
     seed: int = 0
     concurrency: int = 8
     cache_dir: Path | None = None

@@ -27,7 +27,7 @@ from vdbench.llm.runtime import DryRunTally
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
 from vdbench.pipeline.predict import Observer, predict_all
-from vdbench.pipeline.runfolder import claim_run_folder
+from vdbench.pipeline.runfolder import claim_run_folder, no_old_run
 from vdbench.pipeline.score import (
     Scored,
     as_predictions,
@@ -146,7 +146,7 @@ def provenance(bench: Benchmark, cfg: EvalConfig, extra: dict | None = None) -> 
 def describe_run(out: Path, bench: Benchmark, cfg: EvalConfig, results: Results) -> None:
     """run.json (what score, validate and submit of these predictions need) and a metadata
     template for `submit` (fill in authors and link, save as predictions.meta.json)."""
-    judge = results.judge.get("name") if results.judge else None
+    judge = cfg.judge if cfg.mode == "open" and results.judge else None  # the spec
     RunInfo(mode=cfg.mode, data=cfg.data, data_revision=bench.revision,
             split=cfg.selection.split, protocol=cfg.protocol.name, model=cfg.model,
             selection={k: v for k, v in vars(cfg.selection).items()
@@ -240,13 +240,14 @@ def _pricing(tally: DryRunTally | None) -> dict[str, Any]:
 async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
                          ) -> tuple[Results, Path]:
     if cfg.out is None:  # a fresh folder, made when the run is written: nobody else's
-        return await _run_eval(cfg, observer)
+        return await _run_eval(cfg, observer, no_old_run)
     writable_folder(cfg.out, "output folder (--out)", create=False)  # refused before the run
-    with claim_run_folder(cfg.out, overwrite=cfg.overwrite):
-        return await _run_eval(cfg, observer)
+    with claim_run_folder(cfg.out, overwrite=cfg.overwrite) as clear:
+        return await _run_eval(cfg, observer, clear)
 
 
-async def _run_eval(cfg: EvalConfig, observer: Observer | None) -> tuple[Results, Path]:
+async def _run_eval(cfg: EvalConfig, observer: Observer | None,
+                    clear: Callable[[], None]) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=True)
     with run_session(cfg) as ctx:
         if observer is not None:
@@ -302,6 +303,7 @@ async def _run_eval(cfg: EvalConfig, observer: Observer | None) -> tuple[Results
         provenance=provenance(bench, cfg, extra), complete=complete, failures=failed,
     )
     out = cfg.out or default_out_dir(cfg)
+    clear()
     for p, outs, sc in list(zip(passes, runs, scored_runs))[1:]:
         if p.suffix == "_swapped":
             results.swap = swap_summary(cfg, scored, sc, preds, as_predictions(outs),
@@ -320,11 +322,14 @@ async def _run_eval(cfg: EvalConfig, observer: Observer | None) -> tuple[Results
 async def score_file_async(path: Path, cfg: EvalConfig) -> tuple[Results, Path]:
     out = cfg.out or path.parent / f"{path.stem}_scored"  # never overwrite a run's results
     writable_folder(out, "output folder (--out)", create=False)
-    with claim_run_folder(out, overwrite=cfg.overwrite):
-        return await _score_file(path, cfg, out)
+    if cfg.out_held:
+        return await _score_file(path, cfg, out, no_old_run)
+    with claim_run_folder(out, overwrite=cfg.overwrite, keep=path) as clear:
+        return await _score_file(path, cfg, out, clear)
 
 
-async def _score_file(path: Path, cfg: EvalConfig, out: Path) -> tuple[Results, Path]:
+async def _score_file(path: Path, cfg: EvalConfig, out: Path,
+                      clear: Callable[[], None]) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=False)
     loaded = load_predictions(path, bench.samples, cfg.mode)
 
@@ -340,6 +345,7 @@ async def _score_file(path: Path, cfg: EvalConfig, out: Path) -> tuple[Results, 
         provenance=provenance(bench, cfg, {"predictions_file": str(path)}),
         complete=complete, failures=failed,
     )
+    clear()
     write_outputs(out, scored, results=results)
     return results, out
 
