@@ -83,6 +83,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     for note in rec.repaired:
         Console(stderr=True).print(f"note: {note}", highlight=False)
     print_summary(rec.results, console)
+    if rec.results.provenance.get("dataset") == "mini":
+        why = " (no --data given)" if "data" in getattr(args, "defaulted", []) else ""
+        console.print(f"  scored against the bundled mini benchmark{why}: a smoke test of the "
+                      "file, not a score to compare; pass --data jmhb/VidDiffBench for the "
+                      "benchmark", highlight=False)
     files = ", ".join(sorted(p.name for p in rec.folder.iterdir()))
     console.print(f"  recorded {rec.folder}/ ({files})", highlight=False)
     board = build(args.submissions, None)

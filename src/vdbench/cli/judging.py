@@ -15,6 +15,7 @@ from rich.table import Table
 
 from vdbench.core.errors import InputError
 from vdbench.scoring.judge.evaluate import Figure, JudgeReport
+from vdbench.scoring.judge.select import DEFAULT_JUDGE, JUDGE_HELP
 
 SPLITS = ("dev", "test", "all")
 # (figure, column title); recall_bias is shown in points, the others in percent
@@ -25,8 +26,9 @@ COLUMNS = [("agreement", "agreement %"), ("match_precision", "precision %"),
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     je = sub.add_parser("judge-eval", help="measure a judge against the gold matching decisions")
-    je.add_argument("--judge", default="offline",
-                    help="offline (default), paper, MODEL or MATCH_MODEL,DIRECTION_MODEL")
+    je.add_argument("--judge", default=DEFAULT_JUDGE, metavar="JUDGE",
+                    help=JUDGE_HELP.replace("open mode: ", "").split(". Default")[0]
+                    + f" (default: {DEFAULT_JUDGE}, as for eval, score and submit)")
     je.add_argument("--gold", type=Path, help="gold file (default: the packaged gold_v1.json)")
     je.add_argument("--split", default="test", choices=SPLITS,
                     help="which part of the gold set (default: test; tune on dev)")
