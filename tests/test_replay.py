@@ -8,7 +8,7 @@ from vdbench.cli.main import main
 
 def _run(tmp_path, name, *args):
     out = tmp_path / name
-    rc = main(["eval", "--no-progress", "--out", str(out), *args])
+    rc = main(["eval", "--model", "random", "--no-progress", "--out", str(out), *args])
     return rc, out
 
 

@@ -23,7 +23,7 @@ def key(monkeypatch):
 
 
 def _eval(*args: str) -> int:
-    return run(["eval", "--no-progress", *args])
+    return run(["eval", "--model", "random", "--no-progress", *args])
 
 
 # --- damaged or unwritable state ------------------------------------------------------------

@@ -34,7 +34,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     help="which part of the gold set (default: test; tune on dev)")
     je.add_argument("--out", type=Path, help="write the figures and disagreements as JSON")
     je.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
-    je.add_argument("--concurrency", type=int, default=8)
+    je.add_argument("--concurrency", type=int, default=8, metavar="N",
+                    help="judge requests in flight at once (default 8)")
     je.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from vdbench.core.errors import InputError
+from vdbench.core.suggest import did_you_mean
 from vdbench.data.schema import Sample, outside, parse_row
 from vdbench.data.splits import HUB_ID, SPLITS, VIDEO_SOURCES
 
@@ -59,12 +60,33 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.split not in (*SPLITS, "all"):
-            raise InputError(f"--split: expected easy, medium, hard or all, got {self.split!r}")
+            raise InputError(f"--split: {self.split!r} is not a split"
+                             f"{did_you_mean(self.split, (*SPLITS, 'all'))}; give easy, medium, "
+                             "hard or all")
         for name, value in (("--per-action", self.per_action), ("--limit", self.limit)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise InputError(f"{name}: expected a whole number, got {value!r}")
             if value is not None and value < 1:
                 raise InputError(f"{name}: must be at least 1, got {value}")
+
+    def check_names(self, samples: list[Sample], data: str) -> None:
+        """A --domain or --action the data does not have is a typo until shown otherwise."""
+        for option, name, attr in (("--domain", self.domain, "domain"),
+                                   ("--action", self.action, "action")):
+            known = sorted({getattr(s, attr) for s in samples})
+            if name is not None and name not in known:
+                raise InputError(f"{option}: {name!r} is not a{'n' * (attr == 'action')} "
+                                 f"{attr} of --data {data}{did_you_mean(name, known)}; "
+                                 f"{attr}s: {', '.join(known)}")
+
+    def describe(self) -> str:
+        """The selection in words, as the options that made it."""
+        parts = [f"--split {self.split}"] + [
+            f"--{name.replace('_', '-')} {value}"
+            for name, value in (("domain", self.domain), ("action", self.action),
+                                ("per_action", self.per_action), ("limit", self.limit))
+            if value is not None]
+        return " ".join(parts)
 
     def apply(self, samples: list[Sample]) -> list[Sample]:
         out = [
@@ -194,9 +216,10 @@ def load_benchmark(
         samples, _ = read_parquet_dir(root)
         source = data
 
+    selection.check_names(samples, data)
     samples = selection.apply(samples)
     if not samples:
-        raise InputError(f"--data {data}: no samples match the selection {selection}")
+        raise InputError(f"--data {data}: no samples match {selection.describe()}")
     vroot = Path(video_root).resolve() if video_root else root
     bench = Benchmark(samples, source, revision, vroot)
     if check_videos:

@@ -91,6 +91,11 @@ def duplicate_keys(value: Any) -> list[str]:
 def read_json_file(path: Path) -> Any:
     """Parse a JSON file strictly (loads_strict); InputError naming the file when it cannot
     be read or parsed."""
+    if path.is_dir():
+        inside = path / "predictions.json"
+        hint = f": give the prediction file, {inside}" if inside.is_file() else (
+            ": give a prediction file, not a folder")
+        raise InputError(f"{path}: is a folder{hint}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
