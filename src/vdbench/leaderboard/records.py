@@ -61,7 +61,7 @@ class Row:
     errors: dict[str, float] = field(default_factory=dict)  # open mode: err_nomatch, ...
     subset: str | None = None  # why the record is not the whole of its splits
     info: dict[str, str] = field(default_factory=dict)  # submission metadata
-    judge_quality: dict[str, Any] | None = None  # the judge's figures on the gold test part
+    judge_quality: dict[str, Any] | None = None  # the judge's figures on the held-out gold
     provenance: dict[str, Any] = field(default_factory=dict)
     # One configuration: the model and its options, protocol, seed, dataset, revision, judge,
     # selection. Same config = reruns of one another, and the newest run is kept.

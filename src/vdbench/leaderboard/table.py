@@ -31,8 +31,8 @@ class Table:
 
     @property
     def judge_quality(self) -> str:
-        """The judge's agreement with human decisions, measured on vdbench's gold test part
-        and recorded with each run's results."""
+        """The judge's agreement with human decisions, measured on the held-out gold set
+        (older runs: the gold test part) and recorded with each run's results."""
         measured = next((r.judge_quality for r in self.rows if r.judge_quality), None)
         if not measured:
             return ""
@@ -41,7 +41,8 @@ class Table:
             return "-" if value is None else f"{100 * value:.0f}%"
         bias = (measured.get("recall_bias") or {}).get("value")
         bias_text = "-" if bias is None else f"{100 * bias:+.1f} pts"
-        return (f"judge measured on {measured.get('n_cases', '?')} gold cases: agreement "
+        return (f"judge measured on {measured.get('gold', 'gold')} "
+                f"({measured.get('n_cases', '?')} cases): agreement "
                 f"{pct('agreement')}, match precision {pct('match_precision')}, direction "
                 f"{pct('direction_accuracy')}, recall bias {bias_text}")
 
