@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results
+from vdbench.data.loader import is_mini
 from vdbench.data.splits import SPLITS
 
 OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
@@ -62,6 +63,7 @@ class Row:
     subset: str | None = None  # why the record is not the whole of its splits
     info: dict[str, str] = field(default_factory=dict)  # submission metadata
     judge_quality: dict[str, Any] | None = None  # the judge's figures on the held-out gold
+    judge_text: str | None = None  # the judge for a reader: its name and models
     provenance: dict[str, Any] = field(default_factory=dict)
     # One configuration: the model and its options, protocol, seed, dataset, revision, judge,
     # selection. Same config = reruns of one another, and the newest run is kept.
@@ -177,7 +179,8 @@ def row_from_results(
         if metrics.get(metric) is not None:
             overall = _cell({**metrics, "ci95": metrics.get("ci95", results.ci95),
                              "n_scored": results.n_scored}, metric)
-        dataset, revision = _dataset(prov.get("dataset")), str(prov["revision"])
+        revision = str(prov["revision"])
+        dataset = _dataset(prov.get("dataset"), revision)
         judge = judge_label(results.judge)
         judge_quality = (results.judge or {}).get("measured")
         errors = {k: float(v) for k in OPEN_ERRORS
@@ -198,7 +201,8 @@ def row_from_results(
     family = [method, results.mode, dataset, revision, judge, selection, protocol, options]
     return Row(
         id=rid, source=source, method=method, mode=results.mode, dataset=dataset,
-        revision=revision, judge=judge, judge_quality=judge_quality, splits=splits,
+        revision=revision, judge=judge, judge_quality=judge_quality,
+        judge_text=readable_judge(results.judge), splits=splits,
         average=split_average(splits),
         overall=overall, coverage=coverage, errors=errors, subset=_subset(selection, prov),
         info={k: str(v) for k, v in sorted((metadata or {}).items())
@@ -271,9 +275,25 @@ def judge_label(judge: Any) -> str | None:
     return json.dumps(judge, sort_keys=True)
 
 
-def _dataset(source: Any) -> str:
+def readable_judge(judge: Any) -> str | None:
+    """The judge as a heading reads it: "offline judge v5 (embedding)", or the LLM judge's
+    models; the full identity stays the table's key and in leaderboard.json."""
+    if not isinstance(judge, dict) or not judge.get("name"):
+        return judge_label(judge)
+    name = str(judge["name"])
+    if name.startswith("offline"):
+        return f"offline judge v{judge.get('version', '?')} ({judge.get('backend', '?')})"
+    if judge.get("match_model"):
+        return (f"LLM judge: {judge['match_model']} matches, "
+                f"{judge.get('direction_model', '?')} checks direction")
+    return name
+
+
+def _dataset(source: Any, revision: str) -> str:
     if not isinstance(source, str) or not source:
         raise KeyError("provenance.dataset")
+    if is_mini(source, revision):  # named or passed as a folder: one dataset
+        return "mini"
     if PurePosixPath(source).is_absolute() or PureWindowsPath(source).is_absolute():
         return "local folder"  # identified by its revision (a hash of its parquet files)
     return source
