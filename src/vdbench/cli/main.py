@@ -180,10 +180,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     cfg = _eval_config(args)
     if cfg.dry_run:
+        from vdbench.cli.dryrun import print_dry_run
         from vdbench.pipeline.run import dry_run
 
-        for key, value in dry_run(cfg).items():
-            Console().print(f"{key}: {value}")
+        print_dry_run(dry_run(cfg))
         return 0
     with ProgressBar(disabled=args.no_progress) as bar:
         results, out = run_eval(cfg, bar)

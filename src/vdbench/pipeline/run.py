@@ -193,8 +193,15 @@ async def dry_run_async(cfg: EvalConfig) -> dict[str, Any]:
                 await predict_all(p.samples, pass_model, cfg, bench.video_root)
         finally:
             await model.aclose()
+        if cfg.mode == "open" and model.matched_by_itself() is None:
+            from vdbench.pipeline.judge_estimate import estimate_judge
+
+            for p in _passes(cfg, bench.samples):  # each pass is judged
+                await estimate_judge(p.samples, cfg.judge, ctx)
         tally, stats = ctx.runtime.dry_run, ctx.runtime.stats
-    return {"model": cfg.model, "samples": len(bench.samples),
+    return {"model": cfg.model, "data": bench.source, "revision": bench.revision,
+            "mode": cfg.mode, "protocol": cfg.protocol.name, "judge": cfg.judge,
+            "samples": len(bench.samples),
             "requests_to_send": tally.requests if tally else 0,
             "cached": stats.cache_hits,
             "images": tally.images if tally else 0,
@@ -202,7 +209,8 @@ async def dry_run_async(cfg: EvalConfig) -> dict[str, Any]:
             "largest_request_input_tokens": tally.largest_request_tokens if tally else 0,
             "estimated_cost_usd": _estimated_cost(tally),
             **_pricing(tally),
-            "note": "judge calls (open mode) are not included" if cfg.mode == "open" else ""}
+            "stages": tally.stages if tally else {},
+            "largest_by_model": tally.largest_by_model if tally else {}}
 
 
 def _estimated_cost(tally: DryRunTally | None, live: bool = False) -> float | str:
