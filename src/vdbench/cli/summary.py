@@ -24,17 +24,11 @@ def _p(p: float | None) -> str:
 
 def _judge_text(judge: dict | None) -> str:
     """The judge in a few words: its name, models and measured agreement."""
-    if not judge:
-        return "none"
-    models = [judge[k] for k in ("match_model", "direction_model") if judge.get(k)]
-    text = str(judge.get("name", "?"))
-    if models and not text.startswith("llm:"):
-        text += f" ({', '.join(dict.fromkeys(models))})"
-    measured = judge.get("measured") or {}
-    agreement = (measured.get("agreement") or {}).get("value")
-    if agreement is not None:
-        text += f", agrees with {100 * agreement:.0f}% of human decisions on {measured['gold']}"
-    return text
+    from vdbench.scoring.judge.select import judge_heading, measured_text
+
+    heading = judge_heading(judge) or "none"
+    measured = measured_text((judge or {}).get("measured"))
+    return f"{heading}, {measured}" if measured else heading
 
 
 def source_line(typed: Results) -> str:

@@ -12,6 +12,7 @@ from vdbench.core.errors import InputError
 from vdbench.core.results import Results
 from vdbench.data.loader import is_mini
 from vdbench.data.splits import SPLITS
+from vdbench.scoring.judge.select import judge_heading
 
 OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
 Z95 = 1.959963984540054
@@ -202,7 +203,7 @@ def row_from_results(
     return Row(
         id=rid, source=source, method=method, mode=results.mode, dataset=dataset,
         revision=revision, judge=judge, judge_quality=judge_quality,
-        judge_text=readable_judge(results.judge), splits=splits,
+        judge_text=judge_heading(results.judge), splits=splits,
         average=split_average(splits),
         overall=overall, coverage=coverage, errors=errors, subset=_subset(selection, prov),
         info={k: str(v) for k, v in sorted((metadata or {}).items())
@@ -273,20 +274,6 @@ def judge_label(judge: Any) -> str | None:
                          if k not in ("name", "measured"))
         return f"{name} ({rest})" if name and rest else str(name or rest)
     return json.dumps(judge, sort_keys=True)
-
-
-def readable_judge(judge: Any) -> str | None:
-    """The judge as a heading reads it: "offline judge v5 (embedding)", or the LLM judge's
-    models; the full identity stays the table's key and in leaderboard.json."""
-    if not isinstance(judge, dict) or not judge.get("name"):
-        return judge_label(judge)
-    name = str(judge["name"])
-    if name.startswith("offline"):
-        return f"offline judge v{judge.get('version', '?')} ({judge.get('backend', '?')})"
-    if judge.get("match_model"):
-        return (f"LLM judge: {judge['match_model']} matches, "
-                f"{judge.get('direction_model', '?')} checks direction")
-    return name
 
 
 def _dataset(source: Any, revision: str) -> str:

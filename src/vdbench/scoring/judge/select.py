@@ -3,6 +3,8 @@ judge's module is imported only when chosen."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from vdbench.core.errors import InputError
 from vdbench.core.suggest import did_you_mean
 from vdbench.llm.context import CallContext
@@ -63,3 +65,40 @@ def spec_of_recorded(name: str | None) -> str | None:
     if name.startswith("offline"):
         return "offline"
     return name
+
+
+def judge_heading(identity: Any) -> str | None:
+    """A recorded judge as a reader wants it: "offline judge v5 (embedding)", or an LLM
+    judge's models; None when there was none. The full identity stays in results.json."""
+    if not isinstance(identity, dict) or not identity.get("name"):
+        return None if identity in (None, "", {}) else str(identity)
+    name = str(identity["name"])
+    if name.startswith("offline"):
+        return f"offline judge v{identity.get('version', '?')} ({identity.get('backend', '?')})"
+    if identity.get("match_model"):
+        return (f"LLM judge: {identity['match_model']} matches, "
+                f"{identity.get('direction_model', '?')} checks direction")
+    return name
+
+
+def measured_text(measured: Any) -> str:
+    """A judge's measured agreement with human decisions, in one line ("" when unmeasured)."""
+    if not isinstance(measured, dict):
+        return ""
+
+    def value(key: str) -> float | None:
+        figure = measured.get(key)
+        v = figure.get("value") if isinstance(figure, dict) else None
+        return v if isinstance(v, (int, float)) else None
+
+    agreement, precision, bias = (value("agreement"), value("match_precision"),
+                                  value("recall_bias"))
+    if agreement is None:
+        return ""
+    text = (f"agrees with {100 * agreement:.0f}% of human decisions on "
+            f"{measured.get('gold', 'the gold set')} ({measured.get('n_cases', '?')} cases)")
+    if precision is not None:
+        text += f", match precision {100 * precision:.0f}%"
+    if bias is not None:
+        text += f", recall bias {100 * bias:+.1f} pts"
+    return text
