@@ -66,3 +66,12 @@ def test_no_progress_bar_before_the_checks_pass(tmp_path, cache_dir):
                         "--out", str(tmp_path / "r")], capture_output=True, text=True)
     assert r.returncode == 2 and "unknown model" in r.stderr
     assert "━" not in r.stdout + r.stderr and "0/?" not in r.stdout + r.stderr
+
+
+def test_judge_eval_table_is_whole_when_piped_and_names_each_recall(tmp_path, capsys):
+    pytest.importorskip("torch")
+    assert main(["judge-eval", "--judge", "offline", "--split", "dev",
+                 "--cache-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "\u2026" not in out  # no header or cell cut short at 80 columns
+    assert "match recall %" in out and "benchmark recall under the judge" in out

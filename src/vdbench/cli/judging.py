@@ -19,9 +19,12 @@ from vdbench.scoring.judge.select import DEFAULT_JUDGE, JUDGE_HELP
 
 SPLITS = ("dev", "test", "all")
 # (figure, column title); recall_bias is shown in points, the others in percent
-COLUMNS = [("agreement", "agreement %"), ("match_precision", "precision %"),
-           ("match_recall", "recall %"), ("direction_accuracy", "direction %"),
-           ("recall_bias", "recall bias (pts)")]
+# "match recall" is the judge's share of the human matches; the benchmark recall it shifts is
+# the footer's, so the two are never both called "recall"
+COLUMNS = [("agreement", "agreement %"), ("match_precision", "match precision %"),
+           ("match_recall", "match recall %"), ("direction_accuracy", "direction %"),
+           ("recall_bias", "benchmark recall bias (pts)")]
+MIN_WIDTH = 150  # the table with its intervals, uncut when piped (rich's default is 80)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -85,7 +88,10 @@ def _cell(name: str, f: Figure, interval: bool = True) -> str:
 
 
 def print_report(report: JudgeReport, split: str, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=MIN_WIDTH)
     n_decisions = report.overall["agreement"].n
     title = (f"judge {report.judge.get('name', '?')} · gold {split} · {report.n_cases} cases, "
              f"{n_decisions} decisions")
@@ -101,8 +107,8 @@ def print_report(report: JudgeReport, split: str, console: Console | None = None
                       *(_cell(name, figures[name], interval=False) for name, _ in COLUMNS))
     console.print(table)
     o = report.overall
-    console.print(f"  recall under the judge {_cell('judge_recall', o['judge_recall'])} vs under "
-                  f"the gold decisions {_cell('gold_recall', o['gold_recall'])} · "
+    console.print(f"  benchmark recall under the judge {_cell('judge_recall', o['judge_recall'])}"
+                  f" vs under the human decisions {_cell('gold_recall', o['gold_recall'])} · "
                   f"{len(report.disagreements)} disagreements"
                   + (f" · judge errors in {len(report.judge_errors)} cases"
                      if report.judge_errors else ""), highlight=False)
