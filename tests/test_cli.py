@@ -46,7 +46,8 @@ def test_eval_random_on_a_local_hub_folder_with_mp4_and_image_folders(hub_copy, 
 def test_random_is_seeded(tmp_path, cache_dir):
     accs = []
     for seed, name in [(1, "a"), (1, "b"), (2, "c")]:
-        assert main(["eval", "--out", str(tmp_path / name), "--seed", str(seed),
+        assert main(["eval", "--model", "random",
+                     "--out", str(tmp_path / name), "--seed", str(seed),
                      "--no-progress"]) == 0
         accs.append((tmp_path / name / "predictions.json").read_text())
     assert accs[0] == accs[1] and accs[0] != accs[2]
@@ -56,19 +57,21 @@ def test_video_root_override(hub_copy, tmp_path, cache_dir):
     moved = tmp_path / "elsewhere"
     moved.mkdir()
     (hub_copy / "videos").rename(moved / "videos")
-    assert main(["eval", "--data", str(hub_copy), "--out", str(tmp_path / "x"),
+    assert main(["eval", "--model", "random", "--data", str(hub_copy), "--out", str(tmp_path / "x"),
                  "--no-progress"]) == 2
-    assert main(["eval", "--data", str(hub_copy), "--video-root", str(moved),
+    assert main(["eval", "--model", "random", "--data", str(hub_copy), "--video-root", str(moved),
                  "--out", str(tmp_path / "y"), "--no-progress"]) == 0
 
 
 def test_bad_input_exits_2_with_message_and_keeps_results(tmp_path, cache_dir):
     out = tmp_path / "run"
-    assert main(["eval", "--out", str(out), "--no-progress"]) == 0
+    assert main(["eval", "--model", "random", "--out", str(out), "--no-progress"]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     bad = tmp_path / "bad.json"
     bad.write_text('{"nope": {"0": "a"}}')
     r = run_cli("score", str(bad), "--out", str(out))
+    assert r.returncode == 2 and "holds a finished run" in r.stderr
+    r = run_cli("score", str(bad), "--out", str(out), "--overwrite")  # bad input first
     assert r.returncode == 2
     assert "bad.json" in r.stderr and "'nope'" in r.stderr and "unknown sample key" in r.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -76,12 +79,13 @@ def test_bad_input_exits_2_with_message_and_keeps_results(tmp_path, cache_dir):
     assert r.returncode == 0 and "valid" in r.stdout
     r = run_cli("eval", "--model", "nosuchmodel", "--out", str(tmp_path / "z"))
     assert r.returncode == 2 and "unknown model 'nosuchmodel'" in r.stderr
-    r = run_cli("eval", "--data", str(tmp_path / "missing-dir"), "--out", str(tmp_path / "z"))
+    r = run_cli("eval", "--model", "random",
+                "--data", str(tmp_path / "missing-dir"), "--out", str(tmp_path / "z"))
     assert r.returncode == 2 and "missing-dir" in r.stderr
 
 
 def test_summary_table_and_models_listing(tmp_path, cache_dir):
-    r = run_cli("eval", "--out", str(tmp_path / "r"), "--no-progress")
+    r = run_cli("eval", "--model", "random", "--out", str(tmp_path / "r"), "--no-progress")
     assert r.returncode == 0, r.stderr
     for word in ("easy", "medium", "hard", "95% CI", "accuracy"):
         assert word in r.stdout
@@ -116,19 +120,20 @@ def test_bad_model_configuration_mid_run_exits_2_and_cancels_the_rest(tmp_path, 
         raise InputError(f"model refuses sample {item.sample.sample_key!r}")
 
     monkeypatch.setattr(RandomModel, "predict", refuse)
-    assert main(["eval", "--out", str(tmp_path / "r"), "--no-progress", "--concurrency", "1"]) == 2
+    assert main(["eval", "--model", "random",
+                 "--out", str(tmp_path / "r"), "--no-progress", "--concurrency", "1"]) == 2
     assert len(calls) == 1  # the other samples were cancelled, not run
     assert not (tmp_path / "r" / "results.json").exists()
 
 
 def test_concurrency_must_be_positive(tmp_path):
-    r = run_cli("eval", "--concurrency", "0", "--out", str(tmp_path / "r"))
+    r = run_cli("eval", "--model", "random", "--concurrency", "0", "--out", str(tmp_path / "r"))
     assert r.returncode == 2 and "--concurrency" in r.stderr
 
 
 def test_score_never_overwrites_the_run_it_reads(tmp_path, cache_dir):
     out = tmp_path / "run"
-    assert main(["eval", "--out", str(out), "--no-progress"]) == 0
+    assert main(["eval", "--model", "random", "--out", str(out), "--no-progress"]) == 0
     before = (out / "results.json").read_bytes()
     assert main(["score", str(out / "predictions.json")]) == 0
     assert (out / "results.json").read_bytes() == before

@@ -27,7 +27,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def run(out: Path, *args: str) -> dict:
-    assert main(["eval", "--out", str(out), "--no-progress", "--cache-dir",
+    assert main(["eval", "--model", "random", "--out", str(out), "--no-progress", "--cache-dir",
                  str(out.parent / "cache"), *args]) == 0
     return json.loads((out / "results.json").read_text())
 

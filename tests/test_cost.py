@@ -105,7 +105,17 @@ def _dry_run(tmp_path, capsys, name: str, *extra: str) -> dict[str, str]:
     assert main(["eval", "--model", "gpt-4o", "--dry-run", "--split", "all", "--no-progress",
                  "--out", str(tmp_path / name), *extra]) == 0
     out = capsys.readouterr().out
-    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^(\w+): (.*)$", out, re.M)}
+    lines = {m.group(1): m.group(2).strip()
+             for m in re.finditer(r"^  ([\w ]+): (.*)$", out, re.M)}
+    total = re.match(r"([\d,]+) requests, [\d,]+ images, ([\d,]+) input tokens, "
+                     r"\$([\d.,]+) estimated", lines["total"])
+    assert total, lines["total"]
+    return {"requests_to_send": total.group(1), "estimated_input_tokens": total.group(2),
+            "estimated_cost_usd": total.group(3).replace(",", ""),
+            "pricing": lines["pricing"],
+            **({"estimated_cost_usd_live": lines["at the live price"].lstrip("$")}
+               if "at the live price" in lines else {}),
+            **({"thinking": lines["thinking"]} if "thinking" in lines else {})}
 
 
 def test_dry_run_batch_reports_half_the_live_cost(tmp_path, monkeypatch, cache_dir, capsys):

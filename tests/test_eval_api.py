@@ -67,8 +67,9 @@ def test_dry_run_counts_and_sends_nothing(api, tmp_path, capsys):
     assert _eval(tmp_path / "dry", "--dry-run") == 0
     out = capsys.readouterr().out
     assert api.requests == []
-    assert "requests_to_send: 18" in out
-    assert int(re.search(r"images: (\d+)", out).group(1)) > 36
+    assert "total: 18 requests" in out
+    assert int(re.search(r"total: 18 requests, ([\d,]+) images", out).group(1)
+               .replace(",", "")) > 36
     assert not (tmp_path / "dry").exists()
 
 
@@ -124,7 +125,7 @@ def test_dry_run_needs_no_key_and_leaves_none_behind(tmp_path, monkeypatch, cach
         monkeypatch.delenv(var, raising=False)
     assert main(["eval", "--model", "gpt-4o", "--dry-run", "--limit", "2",
                  "--out", str(tmp_path / "d")]) == 0
-    assert "requests_to_send: 2" in capsys.readouterr().out
+    assert "total: 2 requests" in capsys.readouterr().out
     assert "OPENAI_API_KEY" not in os.environ
     assert main(["eval", "--model", "gpt-4o", "--limit", "2", "--no-progress",
                  "--out", str(tmp_path / "r")]) == 2

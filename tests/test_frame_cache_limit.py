@@ -213,7 +213,7 @@ def test_the_cli_flag_reaches_the_preparer(monkeypatch, tmp_path):
     eval_help = next(a for a in parser._subparsers._group_actions[0].choices["eval"]._actions
                      if "--frame-cache-gb" in a.option_strings)
     assert eval_help.default == 20.0 and "default 20" in eval_help.help
-    args = parser.parse_args(["eval", "--frame-cache-gb", "0.5"])
+    args = parser.parse_args(["eval", "--model", "random", "--frame-cache-gb", "0.5"])
     from vdbench.cli.options import resolve_source
 
     resolve_source(args)

@@ -295,9 +295,10 @@ def test_get_judge_specs(monkeypatch, tmp_path):
                                                               "gpt-4o-mini-2024-07-18")
     single = get_judge("gpt-4o", options).identity()
     assert single["match_model"] == single["direction_model"] == "gpt-4o-2024-08-06"
-    with pytest.raises(InputError, match="'random' is not a chat model"):
+    # refused before any work, the judges listed (one vocabulary for every command)
+    with pytest.raises(InputError, match="'random' is not a judge.*default or offline"):
         get_judge("random", options)
-    with pytest.raises(InputError, match="'no-such-judge' is not a chat model"):
+    with pytest.raises(InputError, match="'no-such-judge' is not a judge"):
         get_judge("no-such-judge", options)
 
 

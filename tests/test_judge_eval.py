@@ -249,8 +249,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def test_judge_eval_writes_the_figures(tmp_path, capsys):
     out = tmp_path / "figures.json"
-    args = parse(["judge-eval", "--split", "dev", "--out", str(out),
+    args = parse(["judge-eval", "--judge", "offline", "--split", "dev", "--out", str(out),
                   "--cache-dir", str(tmp_path / "cache")])
+    assert parse(["judge-eval"]).judge == "default"  # the same default as eval and submit
     assert (args.judge, args.split) == ("offline", "dev")
     assert judging.COMMANDS["judge-eval"](args) == 0
     data = json.loads(out.read_text())
@@ -269,7 +270,7 @@ def test_judge_eval_writes_the_figures(tmp_path, capsys):
 
 def test_judge_eval_defaults_to_the_test_split():
     args = parse(["judge-eval"])
-    assert (args.judge, args.split, args.gold, args.out) == ("offline", "test", None, None)
+    assert (args.judge, args.split, args.gold, args.out) == ("default", "test", None, None)
     with pytest.raises(SystemExit):
         parse(["judge-eval", "--split", "train"])
 

@@ -199,10 +199,10 @@ def test_out_folder_must_not_be_a_records_folder(tmp_path, capsys):
 def test_make_eval_runs_are_recorded_side_by_side_and_shown(tmp_path, cache_dir, monkeypatch):
     """`make eval` runs `vdbench eval` with no --out: each run gets its own runs/ folder."""
     monkeypatch.chdir(tmp_path)
-    assert vdbench_main(["eval", "--no-progress", "--seed", "1"]) == 0
+    assert vdbench_main(["eval", "--model", "random", "--no-progress", "--seed", "1"]) == 0
     first = snapshot(tmp_path / "runs")
     time.sleep(1.05)  # run folders are named to the second
-    assert vdbench_main(["eval", "--no-progress", "--split", "easy"]) == 0
+    assert vdbench_main(["eval", "--model", "random", "--no-progress", "--split", "easy"]) == 0
     folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
     assert len(folders) == 2
     assert {k: v for k, v in snapshot(tmp_path / "runs").items() if k in first} == first

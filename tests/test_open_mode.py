@@ -284,7 +284,7 @@ def check_open_run(out: Path, n_samples: int) -> dict:
 def test_eval_open_with_the_offline_judge_on_mini_and_a_local_hub_folder(
         hub_copy, tmp_path, cache_dir):
     out = tmp_path / "mini-open"
-    assert main(["eval", "--mode", "open", "--judge", "offline", "--seed", "4",
+    assert main(["eval", "--model", "random", "--mode", "open", "--judge", "offline", "--seed", "4",
                  "--out", str(out), "--no-progress"]) == 0
     samples = load_benchmark("mini").samples
     results = check_open_run(out, len(samples))
@@ -298,7 +298,7 @@ def test_eval_open_with_the_offline_judge_on_mini_and_a_local_hub_folder(
         assert {v["prediction"] for v in value.values()} <= {"a", "b"}
     # the same samples from a plain folder in the hub layout score the same
     hub_out = tmp_path / "hub-open"
-    assert main(["eval", "--mode", "open", "--judge", "offline", "--seed", "4",
+    assert main(["eval", "--model", "random", "--mode", "open", "--judge", "offline", "--seed", "4",
                  "--data", str(hub_copy), "--split", "easy",
                  "--out", str(hub_out), "--no-progress"]) == 0
     easy = sum(s.split == "easy" for s in samples)
@@ -438,7 +438,8 @@ def test_an_unusable_judge_is_refused_before_the_model_runs(tmp_path, monkeypatc
 
     monkeypatch.setattr("vdbench.pipeline.session.make_model",
                         lambda name, ctx, options: Costly())
-    rc = main(["eval", "--mode", "open", "--out", str(tmp_path / "run"), "--no-progress",
+    rc = main(["eval", "--model", "random",
+               "--mode", "open", "--out", str(tmp_path / "run"), "--no-progress",
                "--cache-dir", str(tmp_path / "cache")])
     err = capsys.readouterr().err
     assert rc == 2 and "OPENAI_API_KEY" in err

@@ -46,3 +46,14 @@ def test_options_have_the_cli_names_and_unknown_ones_are_refused(tmp_path):
         vdbench.evaluate(model="random", limt=3)
     with pytest.raises(InputError, match="mode"):
         vdbench.evaluate(model="random", mode="both")
+
+
+def test_evaluate_says_where_it_wrote_the_run(tmp_path, cache_dir, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    results = vdbench.evaluate(model="random", split="easy")
+    assert results.run_dir is not None and (results.run_dir / "results.json").is_file()
+    assert results.run_dir.parent == Path("runs")
+    on_disk = json.loads((results.run_dir / "results.json").read_text())
+    assert "run_dir" not in on_disk and "run_dir" not in results.to_json()

@@ -427,7 +427,7 @@ def test_dry_run_builds_every_stage_and_sends_nothing(method, cache, tmp_path, c
                  str(cache), "--limit", "3", "--dry-run", *OFFLINE, *FAST]) == 0
     assert method.requests == []
     expected = sum(2 + len(s.scored_keys) for s in samples)
-    assert f"requests_to_send: {expected}" in capsys.readouterr().out
+    assert f"total: {expected} requests" in capsys.readouterr().out
 
 
 def test_oracle_in_open_mode_is_refused(method, cache, tmp_path, capsys):
@@ -582,7 +582,7 @@ def test_a_paper_dry_run_counts_the_refinement(method, cache, capsys):
                  str(cache), "--limit", "3", "--dry-run", *OFFLINE, "--protocol", "paper"]) == 0
     assert method.requests == []
     expected = sum(3 + len(s.scored_keys) for s in samples)
-    assert f"requests_to_send: {expected}" in capsys.readouterr().out
+    assert f"total: {expected} requests" in capsys.readouterr().out
 
 
 def _loud(text: str) -> str:

@@ -146,6 +146,6 @@ def test_dry_run_counts_an_open_models_tokens_by_its_rule(tmp_path, capsys):
                      pixels=Qwen2VLTokens().pixels)
     a, b = FramePreparer(spec, None, bench.video_root).plan_pair(sample)
     visual = sum(Qwen2VLTokens().video(s.n_frames, s.width, s.height) for s in (a, b))
-    largest = int(next(line for line in out.splitlines()
-                       if "largest_request_input_tokens" in line).split()[-1].replace(",", ""))
+    line = next(line for line in out.splitlines() if "largest request:" in line)
+    largest = int(line.split("largest request:")[1].split()[0].replace(",", ""))
     assert visual < largest < visual + 1500

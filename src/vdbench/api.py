@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,27 +52,46 @@ def _config(model: str, data: str, split: str, mode: str, out: str | Path | None
                       **kwargs)
 
 
+@dataclass
+class RunResults(Results):
+    """The results of a run, with the folder it was written to (`run_dir`: `out`, or the new
+    runs/MODEL_MODE_SPLIT_TIME/ folder when `out` was not given)."""
+
+    run_dir: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        out.pop("run_dir", None)  # where a run lies is not part of its results.json
+        return out
+
+
+def _with_folder(results: Results, folder: Path) -> RunResults:
+    return RunResults(**{f.name: getattr(results, f.name) for f in dataclasses.fields(Results)},
+                      run_dir=folder)
+
+
 async def evaluate_async(model: str = "random", data: str = "mini", split: str = "all",
                          mode: str = "closed", out: str | Path | None = None,
-                         **options: Any) -> Results:
-    """`vdbench eval`: run `model`, score it, write the run folder; the typed results."""
-    results, _ = await run_eval_async(_config(model, data, split, mode, out, options))
-    return results
+                         **options: Any) -> RunResults:
+    """`vdbench eval`: run `model`, score it, write the run folder; the typed results, with
+    the folder in `run_dir`."""
+    results, folder = await run_eval_async(_config(model, data, split, mode, out, options))
+    return _with_folder(results, folder)
 
 
 def evaluate(model: str = "random", data: str = "mini", split: str = "all",
-             mode: str = "closed", out: str | Path | None = None, **options: Any) -> Results:
+             mode: str = "closed", out: str | Path | None = None, **options: Any) -> RunResults:
     """`vdbench eval` as a function; options are the CLI's, by the same names (seed, limit,
     concurrency, cache_dir, judge, swap, max_failures, model_option={"KEY": "VALUE"}, ...)."""
     return run_sync(lambda: evaluate_async(model, data, split, mode, out, **options))
 
 
 def score(predictions: str | Path, data: str = "mini", split: str = "all",
-          mode: str = "closed", out: str | Path | None = None, **options: Any) -> Results:
+          mode: str = "closed", out: str | Path | None = None, **options: Any) -> RunResults:
     """`vdbench score`: score a prediction file (canonical or list format)."""
     cfg = _config("random", data, split, mode, out, options)
-    results, _ = run_sync(lambda: score_file_async(Path(predictions), cfg))
-    return results
+    results, folder = run_sync(lambda: score_file_async(Path(predictions), cfg))
+    return _with_folder(results, folder)
 
 
 def load_benchmark(data: str = "mini", split: str = "all", *, video_root: str | Path | None = None,

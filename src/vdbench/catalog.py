@@ -16,6 +16,7 @@ from typing import Any
 
 from vdbench.core.errors import InputError
 from vdbench.core.lazy import load_target
+from vdbench.core.suggest import did_you_mean
 from vdbench.llm.aliases import (
     ALIASES,
     ANTHROPIC_NEEDS,
@@ -55,7 +56,7 @@ BUILTIN: tuple[Entry, ...] = (
     Entry("random", "vdbench.models.baselines:random_model",
           "uniform random a/b per difference, seeded by --seed"),
     Entry("replay:", "vdbench.models.baselines:replay_model",
-          "replays a prediction file (canonical or list format)", argument="PATH"),
+          "replays a prediction file (any format validate accepts)", argument="PATH"),
     Entry("viddiff", "vdbench.models.viddiff.model:viddiff_model",
           "the VidDiff method: LLM proposer, CLIP frame localizer, VLM differencer",
           VIDDIFF_NEEDS),
@@ -89,7 +90,8 @@ def find(name: str) -> Entry:
     for entry in entries:
         if entry.matches(name):
             return entry
-    raise InputError(f"--model: unknown model {name!r}; known: "
+    hint = did_you_mean(name, [e.name for e in entries if not e.name.endswith(":")])
+    raise InputError(f"--model: unknown model {name!r}{hint}; known: "
                      f"{', '.join(e.shown for e in entries)} (see `vdbench models`)")
 
 

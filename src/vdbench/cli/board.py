@@ -28,22 +28,25 @@ def add_validate_options(p: argparse.ArgumentParser) -> None:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     sp = sub.add_parser("submit", help="validate, score and record a prediction file")
-    sp.add_argument("predictions", type=Path)
+    sp.add_argument("predictions", type=Path, help="the prediction file to record")
     sp.add_argument("--name", required=True,
                     help="record name: lowercase letters, digits, '.', '_', '-' (max 64)")
     sp.add_argument("--replace", action="store_true", help="overwrite a recorded submission")
-    sp.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR")
+    sp.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR",
+                    help="where submissions are recorded (default submissions/)")
     add_source_options(sp)
     add_scoring_options(sp)
     add_validate_options(sp)
 
     lb = sub.add_parser("leaderboard", help="rebuild the leaderboard from every record")
-    lb.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR")
+    lb.add_argument("--submissions", type=Path, default=Path("submissions"), metavar="DIR",
+                    help="recorded submissions (default submissions/)")
     lb.add_argument("--runs", type=Path, default=Path("runs"), metavar="DIR",
                     help="local runs of `vdbench eval` (default runs/)")
     lb.add_argument("--no-runs", action="store_true",
                     help="leave local runs out (the published leaderboard)")
-    lb.add_argument("--out", type=Path, default=Path("leaderboard"), metavar="DIR")
+    lb.add_argument("--out", type=Path, default=Path("leaderboard"), metavar="DIR",
+                    help="where the pages go (default leaderboard/)")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -83,6 +86,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     for note in rec.repaired:
         Console(stderr=True).print(f"note: {note}", highlight=False)
     print_summary(rec.results, console)
+    if rec.results.provenance.get("dataset") == "mini":
+        why = " (no --data given)" if "data" in getattr(args, "defaulted", []) else ""
+        console.print(f"  scored against the bundled mini benchmark{why}: a smoke test of the "
+                      "file, not a score to compare; pass --data jmhb/VidDiffBench for the "
+                      "benchmark", highlight=False)
     files = ", ".join(sorted(p.name for p in rec.folder.iterdir()))
     console.print(f"  recorded {rec.folder}/ ({files})", highlight=False)
     board = build(args.submissions, None)

@@ -15,24 +15,30 @@ from rich.table import Table
 
 from vdbench.core.errors import InputError
 from vdbench.scoring.judge.evaluate import Figure, JudgeReport
+from vdbench.scoring.judge.select import DEFAULT_JUDGE, JUDGE_HELP
 
 SPLITS = ("dev", "test", "all")
 # (figure, column title); recall_bias is shown in points, the others in percent
-COLUMNS = [("agreement", "agreement %"), ("match_precision", "precision %"),
-           ("match_recall", "recall %"), ("direction_accuracy", "direction %"),
-           ("recall_bias", "recall bias (pts)")]
+# "match recall" is the judge's share of the human matches; the benchmark recall it shifts is
+# the footer's, so the two are never both called "recall"
+COLUMNS = [("agreement", "agreement %"), ("match_precision", "match precision %"),
+           ("match_recall", "match recall %"), ("direction_accuracy", "direction %"),
+           ("recall_bias", "benchmark recall bias (pts)")]
+MIN_WIDTH = 150  # the table with its intervals, uncut when piped (rich's default is 80)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     je = sub.add_parser("judge-eval", help="measure a judge against the gold matching decisions")
-    je.add_argument("--judge", default="offline",
-                    help="offline (default), paper, MODEL or MATCH_MODEL,DIRECTION_MODEL")
+    je.add_argument("--judge", default=DEFAULT_JUDGE, metavar="JUDGE",
+                    help=JUDGE_HELP.replace("open mode: ", "").split(". Default")[0]
+                    + f" (default: {DEFAULT_JUDGE}, as for eval, score and submit)")
     je.add_argument("--gold", type=Path, help="gold file (default: the packaged gold_v1.json)")
     je.add_argument("--split", default="test", choices=SPLITS,
                     help="which part of the gold set (default: test; tune on dev)")
     je.add_argument("--out", type=Path, help="write the figures and disagreements as JSON")
     je.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
-    je.add_argument("--concurrency", type=int, default=8)
+    je.add_argument("--concurrency", type=int, default=8, metavar="N",
+                    help="judge requests in flight at once (default 8)")
     je.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
 
 
@@ -82,7 +88,10 @@ def _cell(name: str, f: Figure, interval: bool = True) -> str:
 
 
 def print_report(report: JudgeReport, split: str, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=MIN_WIDTH)
     n_decisions = report.overall["agreement"].n
     title = (f"judge {report.judge.get('name', '?')} · gold {split} · {report.n_cases} cases, "
              f"{n_decisions} decisions")
@@ -98,8 +107,8 @@ def print_report(report: JudgeReport, split: str, console: Console | None = None
                       *(_cell(name, figures[name], interval=False) for name, _ in COLUMNS))
     console.print(table)
     o = report.overall
-    console.print(f"  recall under the judge {_cell('judge_recall', o['judge_recall'])} vs under "
-                  f"the gold decisions {_cell('gold_recall', o['gold_recall'])} · "
+    console.print(f"  benchmark recall under the judge {_cell('judge_recall', o['judge_recall'])}"
+                  f" vs under the human decisions {_cell('gold_recall', o['gold_recall'])} · "
                   f"{len(report.disagreements)} disagreements"
                   + (f" · judge errors in {len(report.judge_errors)} cases"
                      if report.judge_errors else ""), highlight=False)

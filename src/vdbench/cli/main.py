@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from vdbench.cli import batches, board, data_check, judging, prompts_cmd
 from vdbench.cli.options import (
+    Parser,
     add_scoring_options,
     add_selection_options,
     add_source_options,
@@ -40,11 +41,13 @@ def _frame_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vdbench", description=__doc__)
+    parser = Parser(prog="vdbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("eval", help="run a model on a split, score it, record it")
-    ev.add_argument("--model", default="random")
+    ev.add_argument("--model", required=True,
+                    help="what to evaluate: random, gpt-4o, replay:PATH, ... (`vdbench models` "
+                         "lists every name)")
     _add_data_args(ev)
     _frame_args(ev)
     ev.add_argument("--skip-missing", action="store_true", help="evaluate samples with videos")
@@ -73,14 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--frame-cache-gb", type=float, default=20.0, metavar="GB",
                     help="size limit of the frame cache (CACHE_DIR/frames), in GB (default "
                          "20); past it the least recently used clips are deleted")
-    ev.add_argument("--no-progress", action="store_true")
+    ev.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
     sc = sub.add_parser("score", help="score a prediction file")
-    sc.add_argument("predictions", type=Path)
+    sc.add_argument("predictions", type=Path,
+                    help="a prediction file (a run's predictions.json, or a file made elsewhere)")
     _add_data_args(sc)
 
     va = sub.add_parser("validate", help="check a prediction file strictly")
-    va.add_argument("predictions", type=Path)
+    va.add_argument("predictions", type=Path, help="the prediction file to check")
     _add_data_args(va)
     board.add_validate_options(va)
     board.add_commands(sub)
@@ -93,18 +97,21 @@ def build_parser() -> argparse.ArgumentParser:
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
     fr.add_argument("--sample", help="with --data: a sample_key; writes both videos")
-    fr.add_argument("--data", default="mini")
-    fr.add_argument("--video-root", type=Path)
+    fr.add_argument("--data", default="mini",
+                    help="with --sample: mini (the default), a hub id, or a local folder")
+    fr.add_argument("--video-root", type=Path, metavar="DIR",
+                    help="where the videos are, if not beside the data")
     fr.add_argument("--fps-original", type=float, default=8.0, help="for a folder of frames")
-    fr.add_argument("--cache-dir", type=Path)
-    fr.add_argument("--out", type=Path, required=True)
+    fr.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
+    fr.add_argument("--out", type=Path, required=True, metavar="DIR",
+                    help="folder for the frames and a contact sheet")
     _frame_args(fr)
 
     sub.add_parser("models", help="list the registered models and what each needs")
 
     cp = sub.add_parser("compare", help="paired test between two runs on the same samples")
-    cp.add_argument("run_a", type=Path)
-    cp.add_argument("run_b", type=Path)
+    cp.add_argument("run_a", type=Path, help="a run folder (or its results.json)")
+    cp.add_argument("run_b", type=Path, help="another run on the same samples")
     return parser
 
 
@@ -113,12 +120,13 @@ def _eval_config(args: argparse.Namespace):
     from vdbench.pipeline.config import EvalConfig
 
     return EvalConfig(
-        model=getattr(args, "model", "random"),
+        model=getattr(args, "model", None) or "random",
         data=args.data,
         data_revision=getattr(args, "data_revision", None),
         selection=Selection(args.split, args.domain, args.action, args.per_action, args.limit),
         mode=args.mode,
         out=args.out,
+        overwrite=getattr(args, "overwrite", False),
         seed=args.seed,
         concurrency=args.concurrency,
         cache_dir=args.cache_dir,
@@ -173,17 +181,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     cfg = _eval_config(args)
     if cfg.dry_run:
+        from vdbench.cli.dryrun import print_dry_run
         from vdbench.pipeline.run import dry_run
 
-        for key, value in dry_run(cfg).items():
-            Console().print(f"{key}: {value}")
+        print_dry_run(dry_run(cfg))
         return 0
     with ProgressBar(disabled=args.no_progress) as bar:
         results, out = run_eval(cfg, bar)
     print_summary(results)
-    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
-    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    _print_wrote(out)
     return _incomplete_exit(results, out)
+
+
+def _print_wrote(out: Path) -> None:
+    """The run's files: the old run's were removed before this one wrote, so all are new."""
+    from vdbench.pipeline.runfolder import run_files
+
+    files = ", ".join(p.name for p in run_files(out))
+    Console().print(f"  wrote {out}/: {files}", highlight=False, soft_wrap=True)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -192,8 +207,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     results, out = score_file(args.predictions, _eval_config(args))
     print_summary(results)
-    files = ", ".join(sorted(p.name for p in out.iterdir() if p.is_file()))
-    Console().print(f"  wrote {out}/: {files}", highlight=False)
+    _print_wrote(out)
     return _incomplete_exit(results, out)
 
 
@@ -245,8 +259,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     from vdbench.catalog import list_models
 
     console = Console()
-    if not console.is_terminal:  # piped: one line per model, not rich's 80 columns
-        console = Console(width=240)
+    if not console.is_terminal:  # piped: one tab-separated line per model, for grep and cut
+        for info in list_models():
+            print(f"{info.shown}\t{info.description}\t{info.needs or '-'}")
+        return 0
     table = Table(title="vdbench models")
     for col in ("name", "description", "needs"):
         table.add_column(col)

@@ -16,17 +16,22 @@ class ProgressBar(Observer):
         )
         self.task = self.progress.add_task("eval", total=None, info="")
         self.failed = self.cached = self.total = 0
+        self.started = False
         self.cost = 0.0
 
     def __enter__(self) -> ProgressBar:
-        self.progress.start()
-        return self
+        return self  # drawn from the first pass on: an early error is not printed under a bar
 
     def __exit__(self, *exc) -> None:
-        self.progress.stop()
+        if self.started:
+            self.progress.stop()
 
     def start(self, total: int) -> None:
-        """Called once per pass over the samples (twice with --swap): the totals add up."""
+        """Called once per pass over the samples (twice with --swap): the totals add up. The
+        first call comes after the run's checks (data, videos, model, judge) have passed."""
+        if not self.started:
+            self.progress.start()
+            self.started = True
         self.total += total
         self.progress.update(self.task, total=self.total)
 
@@ -39,5 +44,6 @@ class ProgressBar(Observer):
         self.failed += out.status != "ok"
         self.cached += out.n_cached
         self.cost += out.cost_usd
+        failed = f"{self.failed} failed · " if self.failed else ""
         self.progress.update(self.task, advance=1, info=(
-            f"not ok {self.failed} · cache hits {self.cached} · ${self.cost:.4f}"))
+            f"{failed}cache hits {self.cached} · ${self.cost:.4f}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vdbench.core.results import Results
@@ -21,14 +22,40 @@ def _p(p: float | None) -> str:
     return "-" if p is None else (f"{p:.3f}" if p >= 0.001 else "<0.001")
 
 
+def _judge_text(judge: dict | None) -> str:
+    """The judge in a few words: its name, models and measured agreement."""
+    from vdbench.scoring.judge.select import judge_heading, measured_text
+
+    heading = judge_heading(judge) or "none"
+    measured = measured_text((judge or {}).get("measured"))
+    return f"{heading}, {measured}" if measured else heading
+
+
+def source_line(typed: Results) -> str:
+    """Which data, protocol and judge produced the number."""
+    from vdbench.data.loader import MINI_NOTE, is_mini
+
+    prov = typed.provenance
+    dataset, revision = str(prov.get("dataset", "?")), str(prov.get("revision", "?"))
+    data = f"{dataset} @ {revision}, {typed.n_samples} pairs"
+    if is_mini(dataset, revision):
+        data = f"mini @ {revision}, {typed.n_samples} pairs: {MINI_NOTE}"
+    protocol = (prov.get("protocol") or {}).get("name", "?")
+    line = f"data {data} · protocol {protocol}"
+    if typed.mode == "open":
+        line += f" · judge {_judge_text(typed.judge)}"
+    return line
+
+
 def print_summary(typed: Results, console: Console | None = None) -> None:
     console = console or Console()
     results = typed.to_json()
     closed = typed.mode == "closed"
     metric = typed.headline_metric
+    epochs = typed.epochs
     title = f"{results['model']} · {results['mode']} · split={results['split']}"
-    if not closed:
-        title += f" · judge={results['judge']['name']}"
+    if epochs:
+        title += f" · mean of {epochs['n']} epochs"
     table = Table(title=title)
     last = ("p vs chance", "right") if closed else ("no match %", "right")
     for col, justify in [("split", "left"), ("pairs", "right"), ("scored", "right"),
@@ -42,16 +69,25 @@ def print_summary(typed: Results, console: Console | None = None) -> None:
     for split in SPLITS:
         if split in by_split:
             b = by_split[split]
-            table.add_row(split, str(b["n_samples"]), str(b["n_scored"]), _pct(b[metric]),
+            table.add_row(split, str(b["n_samples"]), _count(b["n_scored"]), _pct(b[metric]),
                           _ci(b["ci95"]), tail(b))
     m = results["metrics"]
-    table.add_row("all", str(results["n_samples"]), str(results["n_scored"]), _pct(m[metric]),
-                  _ci(m["ci95"]), tail(m), style="bold")
+    if len(by_split) != 1:  # one split: its row is the whole
+        table.add_row("all", str(results["n_samples"]), str(results["n_scored"]),
+                      _pct(m[metric]), _ci(m["ci95"]), tail(m), style="bold")
     console.print(table)
-    notes = [f"average of splits: {_pct(m.get('split_average'))}%",
-             f"coverage: {100 * results['coverage']:.1f}%",
+    if epochs:
+        values = ", ".join(_pct(v) for v in epochs["values"])
+        console.print(f"  {metric} {_pct(epochs['mean'])}% ± {_pct(epochs['sd'])} (mean ± sd "
+                      f"over {epochs['n']} epochs, seeds {epochs['seeds'][0]}.."
+                      f"{epochs['seeds'][-1]}: {values}); each epoch's files are in the run "
+                      "folder", highlight=False)
+    console.print(f"  {escape(source_line(typed))}", highlight=False)
+    notes = [f"coverage: {100 * results['coverage']:.1f}%",
              "samples: " + ", ".join(f"{n} {status}" for status, n
                                      in results.get("status_counts", {}).items())]
+    if len(by_split) > 1:
+        notes.insert(0, f"average of splits: {_pct(m.get('split_average'))}%")
     if "cost_usd" in results:
         notes.append(f"cost: ${results['cost_usd']:.4f}")
     if "requests" in results:
@@ -65,6 +101,10 @@ def print_summary(typed: Results, console: Console | None = None) -> None:
         console.print(f"  position bias: {metric} {_pct(swap['original_order'])}% as given, "
                       f"{_pct(swap['swapped_order'])}% swapped, mean {_pct(swap['mean'])}%, "
                       f"consistent answers {_pct(swap['consistency'])}%")
+
+
+def _count(n: float | int) -> str:
+    return f"{n:g}" if isinstance(n, float) else str(n)
 
 
 def print_comparison(c: dict, console: Console | None = None) -> None:

@@ -25,7 +25,7 @@ class RunInfo:
     protocol: str
     model: str
     selection: dict[str, Any] = field(default_factory=dict)  # domain, action, limit, ...
-    judge: str | None = None
+    judge: str | None = None  # the --judge spec that scored it (open mode), reused by score
     format: Literal["vdbench-run"] = "vdbench-run"
     version: Literal[1] = 1
 

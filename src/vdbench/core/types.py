@@ -8,8 +8,10 @@ from typing import Any, Literal
 Mode = Literal["closed", "open"]
 # ok: every asked difference answered; partial: some keys missing or invalid;
 # parse_error: nothing usable in the reply; api_error: the call failed after retries;
-# frame_error: the sample's videos could not be prepared.
-Status = Literal["ok", "partial", "parse_error", "api_error", "frame_error", "skipped"]
+# frame_error: the sample's videos could not be prepared; missing: a replayed prediction
+# file has no entry for the sample (a failure, like api_error: the run is incomplete).
+Status = Literal["ok", "partial", "parse_error", "api_error", "frame_error", "missing",
+                 "skipped"]
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,11 @@ def duplicate_keys(value: Any) -> list[str]:
 def read_json_file(path: Path) -> Any:
     """Parse a JSON file strictly (loads_strict); InputError naming the file when it cannot
     be read or parsed."""
+    if path.is_dir():
+        inside = path / "predictions.json"
+        hint = f": give the prediction file, {inside}" if inside.is_file() else (
+            ": give a prediction file, not a folder")
+        raise InputError(f"{path}: is a folder{hint}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -108,7 +113,7 @@ def load_predictions(
 ) -> LoadedPredictions:
     """Read and validate a prediction file against the samples; every problem is listed, a
     key given twice among them (as `vdbench validate` does)."""
-    raw = read_json_file(Path(path))
+    raw = embedded_predictions(read_json_file(Path(path)))
     duplicates = duplicate_keys(raw)
     try:
         loaded = parse_predictions(raw, samples, mode, strict=strict, where=str(path))
@@ -120,6 +125,19 @@ def load_predictions(
     if duplicates:
         raise InputError(f"{path}: {len(duplicates)} problem(s)", problems=duplicates)
     return loaded
+
+
+def is_envelope(raw: Any) -> bool:
+    """A submission with its metadata embedded: {"metadata": ..., "predictions": ...}."""
+    return isinstance(raw, dict) and bool({"metadata", "predictions"} & set(raw))
+
+
+def embedded_predictions(raw: Any) -> Any:
+    """The predictions of a well-formed envelope, else `raw` as it is (an ill-formed envelope
+    is then reported key by key like any other file)."""
+    if is_envelope(raw) and "predictions" in raw and set(raw) <= {"metadata", "predictions"}:
+        return raw["predictions"]
+    return raw
 
 
 def parse_predictions(

@@ -148,8 +148,10 @@ def _tables(rows: list[Row]) -> list[Table]:
     for r in rows:
         key = (r.mode, r.source == "paper", r.dataset, r.revision, r.judge, prompt_set[id(r)])
         tables.setdefault(key, Table(*key)).rows.append(r)
+    # per mode: vdbench's full-benchmark tables, the paper's, then smoke tests (mini or the
+    # offline judge), so no smoke test sits above or beside the published numbers unlabelled
     ordered = sorted(tables.values(), key=lambda t: (
-        MODES.index(t.mode), t.reported, t.dataset == "mini", t.dataset, t.revision,
+        MODES.index(t.mode), bool(t.smoke), t.reported, t.dataset, t.revision,
         t.judge or "", t.prompt_set or ""))
     for t in ordered:
         _rank(t)

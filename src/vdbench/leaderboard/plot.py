@@ -64,7 +64,7 @@ def dataset_text(dataset: str) -> str:
     if dataset == HUB_ID:
         return "full benchmark"
     if dataset == "mini":
-        return "mini benchmark"
+        return "mini benchmark (smoke test, not comparable)"
     return dataset  # another hub id, or "local folder"
 
 

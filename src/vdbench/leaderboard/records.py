@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results
+from vdbench.data.loader import is_mini
 from vdbench.data.splits import SPLITS
+from vdbench.scoring.judge.select import judge_heading
 
 OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
 Z95 = 1.959963984540054
@@ -61,7 +63,8 @@ class Row:
     errors: dict[str, float] = field(default_factory=dict)  # open mode: err_nomatch, ...
     subset: str | None = None  # why the record is not the whole of its splits
     info: dict[str, str] = field(default_factory=dict)  # submission metadata
-    judge_quality: dict[str, Any] | None = None  # the judge's figures on the gold test part
+    judge_quality: dict[str, Any] | None = None  # the judge's figures on the held-out gold
+    judge_text: str | None = None  # the judge for a reader: its name and models
     provenance: dict[str, Any] = field(default_factory=dict)
     # One configuration: the model and its options, protocol, seed, dataset, revision, judge,
     # selection. Same config = reruns of one another, and the newest run is kept.
@@ -177,7 +180,8 @@ def row_from_results(
         if metrics.get(metric) is not None:
             overall = _cell({**metrics, "ci95": metrics.get("ci95", results.ci95),
                              "n_scored": results.n_scored}, metric)
-        dataset, revision = _dataset(prov.get("dataset")), str(prov["revision"])
+        revision = str(prov["revision"])
+        dataset = _dataset(prov.get("dataset"), revision)
         judge = judge_label(results.judge)
         judge_quality = (results.judge or {}).get("measured")
         errors = {k: float(v) for k in OPEN_ERRORS
@@ -198,7 +202,8 @@ def row_from_results(
     family = [method, results.mode, dataset, revision, judge, selection, protocol, options]
     return Row(
         id=rid, source=source, method=method, mode=results.mode, dataset=dataset,
-        revision=revision, judge=judge, judge_quality=judge_quality, splits=splits,
+        revision=revision, judge=judge, judge_quality=judge_quality,
+        judge_text=judge_heading(results.judge), splits=splits,
         average=split_average(splits),
         overall=overall, coverage=coverage, errors=errors, subset=_subset(selection, prov),
         info={k: str(v) for k, v in sorted((metadata or {}).items())
@@ -271,9 +276,11 @@ def judge_label(judge: Any) -> str | None:
     return json.dumps(judge, sort_keys=True)
 
 
-def _dataset(source: Any) -> str:
+def _dataset(source: Any, revision: str) -> str:
     if not isinstance(source, str) or not source:
         raise KeyError("provenance.dataset")
+    if is_mini(source, revision):  # named or passed as a folder: one dataset
+        return "mini"
     if PurePosixPath(source).is_absolute() or PureWindowsPath(source).is_absolute():
         return "local folder"  # identified by its revision (a hash of its parquet files)
     return source

@@ -65,6 +65,8 @@ tr.reported { background: var(--paper) !important; font-style: italic; }
 .badge { display: inline-block; font-style: normal; font-size: 11px; padding: 0 6px;
          border-radius: 9px; margin-left: 6px; background: #e9e1c9; color: #6b5a22; }
 .badge.subset { background: #fde7e7; color: #8a1c1c; }
+.badge.smoke { background: #fdebd3; color: #8a4b00; }
+table.smoke caption { color: #8a4b00; }
 td a { color: var(--accent); text-decoration: none; }
 ul.notes li { margin: 4px 0; color: #344054; }
 code { background: #f2f4f7; padding: 1px 4px; border-radius: 4px; }
@@ -74,6 +76,10 @@ code { background: #f2f4f7; padding: 1px 4px; border-radius: 4px; }
   h1 { font-size: 22px; }
   figure { padding: 4px; margin: 12px 0; }
   th, td { padding: 5px 8px; }
+  /* the method wraps, so rank, method and the ranked Average fit a phone's width */
+  table.board:not(.reported) td:nth-child(2) { white-space: normal; min-width: 7em;
+                                               max-width: 10em; }
+  .badge { margin-left: 0; }
   nav a { margin-right: 12px; }
   ul.notes { padding-left: 20px; }
 }
@@ -162,11 +168,13 @@ def _section(mode: str, tables: list[Table]) -> str:
     if not reproduced:
         out.append('<p class="empty">No vdbench result recorded in this mode yet: '
                    "<code>make eval</code> or <code>vdbench submit</code> adds one.</p>")
-    elif len(reproduced) > 1:
+    elif len(tables) > 1:
         out.append('<p class="caveat">These tables differ in dataset, dataset revision or '
                    "judge; their rows are not comparable across tables and are ranked "
                    "separately.</p>")
     for i, t in enumerate(tables):
+        if i:
+            out.append(f'<p class="caveat between">{escape(t.differs_from(tables[i - 1]))}</p>')
         out.append(_table(t, f"{mode}-{i + 1}"))
     out.append("</section>")
     return "\n".join(out)
@@ -178,12 +186,14 @@ def _table(table: Table, anchor: str) -> str:
         meta = f"{table.dataset}, {PAPER}"
     else:
         meta = f"scored by vdbench on {table.dataset}, revision {table.revision}"
-    meta += f"; judge: {table.judge}" if table.judge else ("; judge: none (closed mode)"
-                                                           if table.mode == "closed" else "")
+    meta += f"; judge: {table.judge_text}" if table.judge else (
+        "; judge: none (closed mode)" if table.mode == "closed" else "")
     meta += f"; {table.judge_quality}" if table.judge_quality else ""
+    if table.smoke:
+        meta = f"smoke test: {'; '.join(table.smoke)}. {meta}"
     head = "".join(_th(c) for c in cols)
     body = "\n".join(_tr(r, cols) for r in table.rows)
-    cls = "board reported" if table.reported else "board"
+    cls = "board reported" if table.reported else ("board smoke" if table.smoke else "board")
     return (f'<div class="wrap"><table class="{cls}" id="{anchor}">'
             f'<caption>{escape(table.title)}<span class="meta">{escape(meta)}</span></caption>'
             f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></div>")
@@ -216,6 +226,8 @@ def _td(col: Column, row: Row, shown: Shown) -> str:
     if col.title == "Method":
         if row.source == "paper":
             text += '<span class="badge">reported in the paper</span>'
+        elif row.dataset == "mini" or (row.judge or "").startswith("offline"):
+            text += '<span class="badge smoke">smoke test, not comparable</span>'
         if row.subset:
             text += f'<span class="badge subset">subset: {escape(row.subset)}</span>'
     if shown.detail:

@@ -31,11 +31,15 @@ def render_md(board: Leaderboard, with_plot: bool) -> str:
         lines += [f"## {MODE_TITLES[mode]}", ""]
         if not any(not t.reported for t in tables):
             lines += ["No vdbench result recorded in this mode yet.", ""]
-        elif sum(not t.reported for t in tables) > 1:
+        elif len(tables) > 1:
             lines += [NOT_COMPARABLE, ""]
-        for t in tables:
+        for i, t in enumerate(tables):
             cols = columns(t)
+            if i:
+                lines += [f"> {t.differs_from(tables[i - 1])}", ""]
             lines += [f"### {_escape(t.title)}", ""]
+            if t.smoke:
+                lines += [f"_Smoke test: {_escape('; '.join(t.smoke))}._", ""]
             if t.judge_quality:
                 lines += [f"_{_escape(t.judge_quality)}_", ""]
             lines.append("| " + " | ".join(c.title for c in cols) + " |")

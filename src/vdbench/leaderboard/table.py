@@ -8,6 +8,7 @@ from typing import Any
 
 from vdbench.core.results import HEADLINE
 from vdbench.core.version import __version__
+from vdbench.data.loader import MINI_NOTE
 from vdbench.leaderboard.records import Row
 from vdbench.leaderboard.reported import PAPER
 
@@ -31,8 +32,8 @@ class Table:
 
     @property
     def judge_quality(self) -> str:
-        """The judge's agreement with human decisions, measured on vdbench's gold test part
-        and recorded with each run's results."""
+        """The judge's agreement with human decisions, measured on the held-out gold set
+        (older runs: the gold test part) and recorded with each run's results."""
         measured = next((r.judge_quality for r in self.rows if r.judge_quality), None)
         if not measured:
             return ""
@@ -41,22 +42,57 @@ class Table:
             return "-" if value is None else f"{100 * value:.0f}%"
         bias = (measured.get("recall_bias") or {}).get("value")
         bias_text = "-" if bias is None else f"{100 * bias:+.1f} pts"
-        return (f"judge measured on {measured.get('n_cases', '?')} gold cases: agreement "
+        return (f"judge measured on {measured.get('gold', 'gold')} "
+                f"({measured.get('n_cases', '?')} cases): agreement "
                 f"{pct('agreement')}, match precision {pct('match_precision')}, direction "
                 f"{pct('direction_accuracy')}, recall bias {bias_text}")
+
+    @property
+    def judge_text(self) -> str | None:
+        """The judge for a reader (name and models); `judge` is the full identity."""
+        return next((r.judge_text for r in self.rows if r.judge_text), self.judge)
+
+    @property
+    def smoke(self) -> list[str]:
+        """Why this table's numbers are a smoke test, not comparable with the paper's."""
+        reasons = []
+        if self.dataset == "mini":
+            reasons.append(MINI_NOTE)
+        if (self.judge or "").startswith("offline"):
+            reasons.append("scored by the offline judge, a smoke-test judge whose recall is "
+                           "not comparable with an LLM judge's")
+        return reasons
 
     @property
     def title(self) -> str:
         if self.reported:
             return f"Reported in the paper ({PAPER}), not reproduced by vdbench"
-        return (f"{self.dataset} @ {self.revision}"
-                + (f", judge {self.judge}" if self.judge else "")
-                + (f", prompts {self.prompt_set}" if self.prompt_set else ""))
+        title = (f"{self.dataset} @ {self.revision}"
+                 + (f", judge: {self.judge_text}" if self.judge else "")
+                 + (f", prompts {self.prompt_set}" if self.prompt_set else ""))
+        return f"Smoke test, not comparable with the paper: {title}" if self.smoke else title
+
+    def differs_from(self, other: Table) -> str:
+        """What a reader moving from `other` to this table must know before comparing."""
+        if (self.reported != other.reported and self.dataset == other.dataset
+                and not (self.smoke or other.smoke)):
+            return ("The paper's published numbers for the same benchmark, copied from it, not "
+                    "reproduced by vdbench: compare with the table above knowing that the "
+                    "judge, revision and settings may differ.")
+        what = [name for name, mine, theirs in (
+            ("dataset", self.dataset, other.dataset), ("judge", self.judge, other.judge),
+            ("prompts", self.prompt_set, other.prompt_set)) if mine != theirs]
+        if self.dataset == other.dataset and self.revision != other.revision:
+            what.insert(0, "dataset revision")
+        reasons = ", ".join(what) or "source"
+        return (f"Not comparable with the table above: a different {reasons}"
+                + ("; smoke-test numbers." if self.smoke or other.smoke else "."))
 
     def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
                 "dataset": self.dataset, "revision": self.revision, "judge": self.judge,
                 "prompt_set": self.prompt_set,
+                "judge_text": self.judge_text, "smoke_test": self.smoke or None,
                 "judge_quality": self.judge_quality or None,
                 "title": self.title, "rows": [r.to_json() for r in self.rows]}
 

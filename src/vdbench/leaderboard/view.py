@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,13 +131,23 @@ def _split_cell(split: str) -> Callable[[Row], Shown]:
     return lambda r: metric_cell(r.splits.get(split))
 
 
+def _average(row: Row) -> Shown:
+    """The average of the splits, marked like its splits when the row as a whole is not
+    better than chance (the test over all its scored differences)."""
+    cell = row.average
+    if cell is not None and row.overall is not None and row.overall.p_vs_chance is not None:
+        cell = dataclasses.replace(cell, p_vs_chance=row.overall.p_vs_chance)
+    return metric_cell(cell)
+
+
 def columns(table: Table) -> list[Column]:
     """The table's columns, leaving out those no row of it has a value for."""
     cols = [Column("Rank", True, lambda r: _number(r.rank, str(r.rank or DASH))),
             Column("Method", False, _method)]
+    # the ranked number first: on a narrow screen it is the one in view
+    cols.append(Column("Average", True, _average))
     cols += [Column(s.capitalize(), True, _split_cell(s)) for s in SPLITS]
     cols += [
-        Column("Average", True, lambda r: metric_cell(r.average)),
         Column("All (pooled)", True, lambda r: metric_cell(r.overall)),
         Column("p vs chance", True, lambda r: _number(
             r.overall.p_vs_chance if r.overall else None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,6 +46,23 @@ class RuntimeStats:
         return {**asdict(self), "unpriced_models": sorted(self.unpriced_models)}
 
 
+# What a dry run counts a request under: "model" unless the caller names its stage (the
+# VidDiff method's proposer, localizer, ...; "judge" for the judge's estimate).
+DRY_RUN_STAGE: ContextVar[str] = ContextVar("vdbench_dry_run_stage", default="model")
+
+
+@dataclass
+class StageTally:
+    """One stage's share of a dry run."""
+
+    requests: int = 0
+    images: int = 0
+    input_tokens: int = 0
+    cost_usd: float = 0.0  # of its priced requests
+    models: set[str] = field(default_factory=set)
+    unpriced: bool = False
+
+
 @dataclass
 class DryRunTally:
     """What a run would send: filled instead of calling the API under --dry-run."""
@@ -63,10 +81,22 @@ class DryRunTally:
     # their requests, and the USD that each 1,000 thinking tokens a request would add
     thinking_requests: dict[str, int] = field(default_factory=dict)
     thinking_usd_per_1k: float = 0.0
+    stages: dict[str, StageTally] = field(default_factory=dict)  # by DRY_RUN_STAGE
+    # per model: (input tokens, answer budget) of its largest request (context windows)
+    largest_by_model: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, estimate: RequestEstimate, model_id: str, *, batch: bool = False,
-            live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None
-            ) -> None:
+            live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None,
+            answer_tokens: int = 0) -> None:
+        stage = self.stages.setdefault(DRY_RUN_STAGE.get(), StageTally())
+        stage.requests += 1
+        stage.images += estimate.n_images
+        stage.input_tokens += estimate.input_tokens
+        stage.models.add(model_id)
+        stage.cost_usd += estimate.cost_usd or 0.0
+        stage.unpriced |= estimate.cost_usd is None
+        if estimate.input_tokens >= self.largest_by_model.get(model_id, (-1, 0))[0]:
+            self.largest_by_model[model_id] = (estimate.input_tokens, answer_tokens)
         self.requests += 1
         self.images += estimate.n_images
         self.input_tokens += estimate.input_tokens

@@ -143,7 +143,7 @@ class Runtime:
             if price is not None:
                 thinking = 1000 * price.output_per_mtok / 1e6 * (BATCH_DISCOUNT if batch else 1)
         tally.add(estimate, adapter.model_id, batch=batch, live_cost_usd=live,
-                  thinking_usd_per_1k=thinking)
+                  thinking_usd_per_1k=thinking, answer_tokens=request.config.max_tokens)
 
     async def _finish(self, adapter: ProviderAdapter, key: str, reply: ChatReply) -> ChatReply:
         if reply.status == "ok":

@@ -52,7 +52,8 @@ class RandomModel(Model):
 
 
 class ReplayModel(Model):
-    """Replays a prediction file (either accepted format) as if a model had produced it."""
+    """Replays a prediction file (every format `validate` accepts) as if a model had produced
+    it. A sample the file lacks is `missing`: a failure, so a partial file is no complete run."""
 
     needs_frames = False
 
@@ -69,8 +70,8 @@ class ReplayModel(Model):
         assert self._preds is not None, "bind() first"
         key = item.sample.sample_key
         if key not in self._preds:
-            return SampleOutput(key, {}, status="parse_error",
-                                error="no entry in the replayed file")
+            return SampleOutput(key, {}, status="missing",
+                                error=f"no entry in the replayed file {self.path}")
         return SampleOutput(key, self._preds[key])
 
     def provenance(self) -> dict:

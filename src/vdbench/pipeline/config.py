@@ -51,6 +51,8 @@ class EvalConfig:
     selection: Selection = field(default_factory=Selection)
     mode: Mode = "closed"
     out: Path | None = None
+    overwrite: bool = False  # --overwrite: replace a finished run in `out` (its files first)
+    out_held: bool = False  # the caller holds `out` already (submit's locked scratch folder)
     seed: int = 0
     concurrency: int = 8
     cache_dir: Path | None = None
@@ -68,7 +70,7 @@ class EvalConfig:
     swap: bool = False
     epochs: int = 1  # --epochs N: each sample N times, seeds seed .. seed+N-1
     tolerance_s: float = DEFAULT_TOLERANCE_S
-    measure_judge: bool = True  # open mode: the judge's figures on the gold test part
+    measure_judge: bool = True  # open mode: the judge's figures on the held-out gold set
     max_failures: str = "0"  # samples that may fail and the run still count: "N" or "P%"
     price: str | None = None  # --price INPUT_PER_M,OUTPUT_PER_M for unpriced models
     protocol_name: str = "paper"  # --protocol: what models are shown and asked (core.protocol)

@@ -28,7 +28,14 @@ from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig, default_out_dir
 from vdbench.pipeline.fit import check_context
 from vdbench.pipeline.predict import Observer, predict_all
-from vdbench.pipeline.score import Scored, as_predictions, score_predictions, swap_summary
+from vdbench.pipeline.runfolder import claim_run_folder, no_old_run
+from vdbench.pipeline.score import (
+    Scored,
+    as_predictions,
+    epoch_mean,
+    score_predictions,
+    swap_summary,
+)
 from vdbench.pipeline.session import build_model, run_session
 
 T = TypeVar("T")
@@ -96,7 +103,7 @@ def _cost_by_stage(outputs: list[SampleOutput]) -> dict[str, float]:
     return totals
 
 
-FAILED = ("api_error", "frame_error", "judge_error")
+FAILED = ("api_error", "frame_error", "missing", "judge_error")
 N_ERRORS_SHOWN = 5
 
 
@@ -140,7 +147,7 @@ def provenance(bench: Benchmark, cfg: EvalConfig, extra: dict | None = None) -> 
 def describe_run(out: Path, bench: Benchmark, cfg: EvalConfig, results: Results) -> None:
     """run.json (what score, validate and submit of these predictions need) and a metadata
     template for `submit` (fill in authors and link, save as predictions.meta.json)."""
-    judge = results.judge.get("name") if results.judge else None
+    judge = cfg.judge if cfg.mode == "open" and results.judge else None  # the spec
     RunInfo(mode=cfg.mode, data=cfg.data, data_revision=bench.revision,
             split=cfg.selection.split, protocol=cfg.protocol.name, model=cfg.model,
             selection={k: v for k, v in vars(cfg.selection).items()
@@ -187,8 +194,15 @@ async def dry_run_async(cfg: EvalConfig) -> dict[str, Any]:
                 await predict_all(p.samples, pass_model, cfg, bench.video_root)
         finally:
             await model.aclose()
+        if cfg.mode == "open" and model.matched_by_itself() is None:
+            from vdbench.pipeline.judge_estimate import estimate_judge
+
+            for p in _passes(cfg, bench.samples):  # each pass is judged
+                await estimate_judge(p.samples, cfg.judge, ctx)
         tally, stats = ctx.runtime.dry_run, ctx.runtime.stats
-    return {"model": cfg.model, "samples": len(bench.samples),
+    return {"model": cfg.model, "data": bench.source, "revision": bench.revision,
+            "mode": cfg.mode, "protocol": cfg.protocol.name, "judge": cfg.judge,
+            "samples": len(bench.samples),
             "requests_to_send": tally.requests if tally else 0,
             "cached": stats.cache_hits,
             "images": tally.images if tally else 0,
@@ -196,7 +210,8 @@ async def dry_run_async(cfg: EvalConfig) -> dict[str, Any]:
             "largest_request_input_tokens": tally.largest_request_tokens if tally else 0,
             "estimated_cost_usd": _estimated_cost(tally),
             **_pricing(tally),
-            "note": "judge calls (open mode) are not included" if cfg.mode == "open" else ""}
+            "stages": tally.stages if tally else {},
+            "largest_by_model": tally.largest_by_model if tally else {}}
 
 
 def _estimated_cost(tally: DryRunTally | None, live: bool = False) -> float | str:
@@ -233,8 +248,15 @@ def _pricing(tally: DryRunTally | None) -> dict[str, Any]:
 
 async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
                          ) -> tuple[Results, Path]:
-    if cfg.out is not None:  # refused before the run, not after it
-        writable_folder(cfg.out, "output folder (--out)", create=False)
+    if cfg.out is None:  # a fresh folder, made when the run is written: nobody else's
+        return await _run_eval(cfg, observer, no_old_run)
+    writable_folder(cfg.out, "output folder (--out)", create=False)  # refused before the run
+    with claim_run_folder(cfg.out, overwrite=cfg.overwrite) as clear:
+        return await _run_eval(cfg, observer, clear)
+
+
+async def _run_eval(cfg: EvalConfig, observer: Observer | None,
+                    clear: Callable[[], None]) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=True)
     with run_session(cfg) as ctx:
         if observer is not None:
@@ -292,13 +314,17 @@ async def run_eval_async(cfg: EvalConfig, observer: Observer | None = None
         strict_answers=_strict_answers(cfg, outputs),
     )
     out = cfg.out or default_out_dir(cfg)
+    clear()
     for p, outs, sc in list(zip(passes, runs, scored_runs))[1:]:
         if p.suffix == "_swapped":
             results.swap = swap_summary(cfg, scored, sc, preds, as_predictions(outs),
                                         bench.samples)
         write_outputs(out, sc, as_predictions(outs), outs, suffix=p.suffix)
-    if cfg.epochs > 1:
+    if cfg.epochs > 1:  # the headline and every block: the mean over the epochs
         results.epochs = epoch_summary(results.headline_metric, passes, scored_runs)
+        epoch_runs = [sc for p, sc in zip(passes, scored_runs) if p.suffix != "_swapped"]
+        for key, value in epoch_mean(bench.samples, cfg.mode, epoch_runs).items():
+            setattr(results, key, value)
     write_outputs(out, scored, preds, outputs, results=results)
     describe_run(out, bench, cfg, results)
     return results, out
@@ -316,6 +342,14 @@ def _strict_answers(cfg: EvalConfig, outputs: list[SampleOutput]) -> dict[str, i
 async def score_file_async(path: Path, cfg: EvalConfig) -> tuple[Results, Path]:
     out = cfg.out or path.parent / f"{path.stem}_scored"  # never overwrite a run's results
     writable_folder(out, "output folder (--out)", create=False)
+    if cfg.out_held:
+        return await _score_file(path, cfg, out, no_old_run)
+    with claim_run_folder(out, overwrite=cfg.overwrite, keep=path) as clear:
+        return await _score_file(path, cfg, out, clear)
+
+
+async def _score_file(path: Path, cfg: EvalConfig, out: Path,
+                      clear: Callable[[], None]) -> tuple[Results, Path]:
     bench = _load(cfg, check_videos=False)
     loaded = load_predictions(path, bench.samples, cfg.mode)
 
@@ -331,6 +365,7 @@ async def score_file_async(path: Path, cfg: EvalConfig) -> tuple[Results, Path]:
         provenance=provenance(bench, cfg, {"predictions_file": str(path)}),
         complete=complete, failures=failed,
     )
+    clear()
     write_outputs(out, scored, results=results)
     return results, out
 

@@ -16,6 +16,7 @@ from vdbench.scoring.closed import closed_results, score_rows
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.judge.evaluate import measured_quality
 from vdbench.scoring.localization import localization_metrics
+from vdbench.scoring.stats import binomial_test
 
 
 @dataclass
@@ -73,6 +74,37 @@ async def score_predictions(
     if localization:
         results["localization"] = localization
     return Scored(results, [r.to_json() for r in rows], judge_log)
+
+
+BLOCK_COUNTS = ("n_scored", "n_correct", "n_answered")
+RESULT_BLOCKS = ("n_scored", "coverage", "status_counts", "metrics", "ci95", "by_split",
+                 "by_domain", "by_action")
+
+
+def epoch_mean(samples: list[Sample], mode: str, epochs: list[Scored]) -> dict[str, Any]:
+    """The scoring blocks over all epochs together: each headline is the mean over epochs
+    (every epoch scores the same differences), its interval resamples pairs with all their
+    epochs' answers, counts are per epoch, and the test against chance takes one epoch's
+    size, so repeating a run never makes it look surer than one run of it."""
+    from vdbench.scoring.closed import ScoredDifference
+    from vdbench.scoring.open import open_results
+
+    rows = [ScoredDifference(**r) for e in epochs for r in e.rows]
+    pooled = (closed_results if mode == "closed" else open_results)(samples, rows)
+    n = len(epochs)
+    for group in ("by_split", "by_domain", "by_action"):
+        for block in pooled[group].values():
+            for key in BLOCK_COUNTS:
+                block[key] = block[key] / n if block[key] % n else block[key] // n
+            if "p_vs_chance" in block:
+                block["p_vs_chance"] = binomial_test(round(block["n_correct"]),
+                                                     block["n_scored"])
+    if "p_vs_chance" in pooled["metrics"]:
+        pooled["metrics"]["p_vs_chance"] = binomial_test(
+            round(sum(r.correct for r in rows) / n), len(rows) // n)
+    pooled["n_scored"] //= n
+    pooled["metrics"]["epochs"] = n
+    return {k: pooled[k] for k in RESULT_BLOCKS}
 
 
 def as_predictions(outputs: list[SampleOutput]) -> Predictions:

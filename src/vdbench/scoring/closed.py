@@ -57,7 +57,8 @@ def rate_block(
         by_pair[r.sample_key].append(r.correct)
     n = len(rows)
     k = sum(r.correct for r in rows)
-    ci = bootstrap_ci(list(by_pair.values()))
+    # one pair resamples to itself: a zero-width interval would claim certainty it lacks
+    ci = bootstrap_ci(list(by_pair.values())) if len(by_pair) > 1 else None
     block = {
         metric: k / n if n else None,
         "ci95": list(ci) if ci else None,

@@ -97,7 +97,7 @@ def submit(
         write_json_atomic(stage / "predictions.json",
                           predictions_to_json(checked.predictions.predictions))
         write_json_atomic(stage / "metadata.json", metadata.to_json())
-        scoring = dataclasses.replace(cfg, mode=metadata.mode, out=stage)
+        scoring = dataclasses.replace(cfg, mode=metadata.mode, out=stage, out_held=True)
         results, _ = score_file(stage / "predictions.json", scoring)
         if not results.complete:  # a judge failure is never recorded as a score
             failed = results.failures or {}

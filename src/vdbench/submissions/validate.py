@@ -19,6 +19,7 @@ from vdbench.data.predictions import (
     JsonObject,
     LoadedPredictions,
     duplicate_keys,
+    is_envelope,
     json_error,
     loads_strict,
     parse_predictions,
@@ -129,7 +130,7 @@ def validate_submission(
     path = Path(path)
     problems: list[str] = []
     raw = _read(path, max_mb, problems)
-    embedded = _is_envelope(raw)
+    embedded = is_envelope(raw)
     preds_raw, meta_raw, meta_where = _unwrap(raw, problems) if embedded else (raw, _ABSENT, None)
 
     sidecar = Path(metadata_path) if metadata_path else sidecar_path(path)
@@ -205,10 +206,6 @@ def _read(path: Path, max_mb: float, problems: list[str]) -> Any:
     except (ValueError, RecursionError) as exc:
         problems.append(json_error(path, exc))
         return _ABSENT
-
-
-def _is_envelope(raw: Any) -> bool:
-    return isinstance(raw, dict) and bool({"metadata", "predictions"} & set(raw))
 
 
 def _meta_loc(where: str) -> str:

@@ -83,7 +83,7 @@ def frame_spec_of(results: Results) -> tuple[FrameSpec, bool]:
     model used no frames (a baseline) or the run was scored from a file."""
     recorded = results.provenance.get("frame_sampling")
     if not isinstance(recorded, dict):
-        return FrameSpec(), False
+        return _protocol_frames(results), False
     default = FrameSpec()
     try:
         spec = FrameSpec(
@@ -177,6 +177,19 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     spec, recorded = frame_spec_of(results)
     return RunRecord(run, results, bench, list(records.values()), spec, recorded, preds_source,
                      warnings)
+
+
+def _protocol_frames(results: Results) -> FrameSpec:
+    """The sampling of the run's protocol (paper when unrecorded): what its model would have
+    been shown, not the fast protocol's defaults."""
+    from vdbench.core.protocol import get_protocol
+    from vdbench.pipeline.config import protocol_frame_spec
+
+    name = (results.provenance.get("protocol") or {}).get("name", "paper")
+    try:
+        return protocol_frame_spec(get_protocol(name))
+    except InputError:  # a protocol this vdbench does not know
+        return FrameSpec()
 
 
 def _optional_int(value: object) -> int | None:

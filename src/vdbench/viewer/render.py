@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from vdbench.core.results import HEADLINE, Block
+from vdbench.scoring.judge.select import judge_heading, measured_text
 from vdbench.viewer.load import RunRecord, SampleRecord
 from vdbench.viewer.thumbs import Strip
 
@@ -120,6 +121,17 @@ details.raw pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f
                   max-height: 360px; overflow: auto; font-size: 12px; }
 ul.notes { margin: 4px 0; padding-left: 20px; color: #344054; }
 #f-none { color: var(--muted); font-style: italic; }
+.twrap { overflow-x: auto; max-width: 100%; }
+@media (max-width: 640px) {
+  body { font-size: 14px; }
+  th, td { padding: 3px 6px; }
+  table.diffs td.desc, table.preds td.desc { min-width: 8em; }
+  section.sample { padding: 10px; }
+  /* markers as dots: their keys would overlap at this width (hover or tap shows them) */
+  .timeline .mk { font-size: 0; width: 9px; height: 9px; padding: 0; border-radius: 50%; }
+  .timeline .mk.pred { top: 0; }
+  .timeline .mk.gt { top: 16px; }
+}
 """
 
 JS = """
@@ -174,6 +186,23 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _readable(value: Any) -> str:
+    """A small mapping as "key value · key value", numbers to what they mean."""
+    if not isinstance(value, dict):
+        return _compact(value) if not isinstance(value, str) else value
+
+    def one(v: Any) -> str:
+        if isinstance(v, bool) or v is None:
+            return str(v).lower()
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        if isinstance(v, dict):
+            return "(" + ", ".join(f"{k} {one(x)}" for k, x in v.items()) + ")"
+        return v if isinstance(v, str) else _compact(v)
+
+    return " · ".join(f"{k} {one(v)}" for k, v in value.items()) or "—"
+
+
 def _csp() -> str:
     digest = base64.b64encode(hashlib.sha256(JS.encode("utf-8")).digest()).decode()
     return ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
@@ -196,9 +225,15 @@ def render_summary(rec: RunRecord) -> str:
            f'<p class="sub">run <code>{esc(rec.run.resolve().name)}</code> · dataset '
            f'{esc(prov.get("dataset", "?"))} @ {esc(prov.get("revision", "?"))} · split '
            f'{esc(r.split)} · {r.n_samples} pairs · created {esc(prov.get("created", "?"))}</p>']
+    average = r.metrics.get("split_average")
+    if len(r.by_split) > 1 and isinstance(average, (int, float)):
+        # the number the leaderboard ranks by: the average of the splits
+        headline = _card(f"{metric}, average of splits", _pct(average),
+                         f"all differences pooled {_pct(r.headline)}, 95% CI {_ci(r.ci95)}")
+    else:
+        headline = _card(metric, _pct(r.headline), f"95% CI {_ci(r.ci95)}")
     cards = [
-        _card(metric, _pct(r.headline), f"95% CI {_ci(r.ci95)} · "
-              f"average of splits {_pct(r.metrics.get('split_average'))}"),
+        headline,
         _card("coverage", _pct(r.coverage),
               f"{r.n_scored} differences scored in {r.n_samples} pairs"),
     ]
@@ -209,10 +244,8 @@ def render_summary(rec: RunRecord) -> str:
                        "yes" if r.complete else "no"))
     if r.mode == "open":
         judge = r.judge or {}
-        name = judge.get("name") or judge.get("models") or "?"
-        rest = {k: v for k, v in judge.items() if k != "name"}
-        cards.append(_card("judge", esc(name if isinstance(name, str) else _compact(name)),
-                           esc(_compact(rest)) if rest else ""))
+        cards.append(_card("judge", esc(judge_heading(judge) or "?"),
+                           esc(measured_text(judge.get("measured")) or "not measured")))
     out.append(f'<div class="cards">{"".join(cards)}</div>')
     for w in rec.warnings:
         out.append(f'<p class="caveat">{esc(w)}</p>')
@@ -232,22 +265,22 @@ def _facts(rec: RunRecord) -> str:
     r = rec.results
     prov = r.provenance
     model = prov.get("model", r.model)
-    rows: list[tuple[str, str]] = [
-        ("model", esc(model if isinstance(model, str) else _compact(model)))]
-    rows.append(("selection", esc(_compact(prov.get("selection", {})))))
+    rows: list[tuple[str, str]] = [("model", esc(_readable(model)))]
+    rows.append(("selection", esc(_readable(prov.get("selection", {})))))
     rows.append(("seed", esc(prov.get("seed", "?"))))
     spec = rec.frame_spec.to_dict()
     spec.pop("target_fps", None)
     how = ("as recorded in the run" if rec.frame_spec_recorded
            else "not recorded (a model that used no frames, or a scored prediction file): "
-                "the default sampling is shown")
-    rows.append(("frames", f"{esc(how)}<br><small>{esc(_compact(spec))}</small>"))
-    rows.append(("sample status", esc(_compact(r.status_counts))))
+                "its protocol's sampling is shown")
+    rows.append(("frames", f"{esc(how)}<br><small>{esc(_readable(spec))}</small>"))
+    rows.append(("sample status", esc(_readable(r.status_counts))))
     if r.cost_usd is not None:
+        by_stage = {k: f"${v:.4f}" for k, v in (r.cost_by_stage or {}).items()}
         rows.append(("cost", f"${r.cost_usd:.4f}" + (
-            f" {esc(_compact(r.cost_by_stage))}" if r.cost_by_stage else "")))
+            f" ({esc(_readable(by_stage))})" if by_stage else "")))
     if r.requests:
-        rows.append(("requests", esc(_compact(r.requests))))
+        rows.append(("requests", esc(_readable(r.requests))))
     if r.localization:
         loc = r.localization
         mae = loc.get("mae_s")
@@ -256,7 +289,7 @@ def _facts(rec: RunRecord) -> str:
                      f"{esc(loc.get('tolerance_s'))} s, mean error {mae_text} s over "
                      f"{esc(loc.get('n'))} (difference, video) pairs"))
     if r.swap:
-        rows.append(("swap", esc(_compact(r.swap))))
+        rows.append(("swap", esc(_readable(r.swap))))
     if r.prediction_format:
         rows.append(("prediction format", esc(r.prediction_format)))
     if r.missing_samples:
@@ -451,8 +484,8 @@ def _closed_table(rec: SampleRecord, with_frames: bool) -> str:
                     f'<td>{esc(key)}</td><td class="desc">{_difference_text(rec, key)}</td>'
                     f'{_gt_cell(gt)}<td><span class="lab">{said}</span>{reason}</td>'
                     f"{_result_cell(row, scored)}{frames}</tr>")
-    return (f'<table class="diffs"><thead>{head}</thead><tbody>{"".join(body)}</tbody>'
-            "</table>")
+    return (f'<div class="twrap"><table class="diffs"><thead>{head}</thead><tbody>'
+            f'{"".join(body)}</tbody></table></div>')
 
 
 def _open_tables(rec: SampleRecord, with_frames: bool) -> str:
@@ -486,7 +519,8 @@ def _open_tables(rec: SampleRecord, with_frames: bool) -> str:
                     f'{_gt_cell(gt)}<td class="desc">{matched}</td><td>{direction}</td>'
                     f'<td class="lab">{esc(answer) if answer else "—"}</td>'
                     f"{_result_cell(row, scored, 'open')}{frames}</tr>")
-    out = [f'<table class="diffs"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>']
+    out = [f'<div class="twrap"><table class="diffs"><thead>{head}</thead><tbody>'
+           f'{"".join(body)}</tbody></table></div>']
 
     matched_by: dict[str, list[str]] = {}
     for gk, pk in matches.items():
@@ -506,10 +540,10 @@ def _open_tables(rec: SampleRecord, with_frames: bool) -> str:
                     f'<td class="lab">{esc(pred.prediction)}</td><td>{to}</td>{kf}</tr>')
     if prow:
         out.append(f"<h3>Predicted differences ({len(prow)})</h3>"
-                   '<table class="preds"><thead><tr><th>key</th><th>description</th>'
-                   "<th>says</th><th>matched to</th>"
+                   '<div class="twrap"><table class="preds"><thead><tr><th>key</th>'
+                   "<th>description</th><th>says</th><th>matched to</th>"
                    + ("<th>keyframes</th>" if with_frames else "")
-                   + f'</tr></thead><tbody>{"".join(prow)}</tbody></table>')
+                   + f'</tr></thead><tbody>{"".join(prow)}</tbody></table></div>')
     elif rec.predictions == {}:
         out.append('<p class="noframes">no predicted differences</p>')
     notes = []

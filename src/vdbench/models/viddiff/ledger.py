@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
+from vdbench.llm.accounting import DRY_RUN_STAGE
 from vdbench.llm.runtime import Runtime
 from vdbench.llm.types import ChatRequest
 from vdbench.models.chat import ProviderAdapter
@@ -53,7 +54,11 @@ class Ledger:
             raise ValueError(f"stage {stage!r} is not one of this ledger's {list(self.tallies)}")
 
         async def ask(request: ChatRequest) -> str:
-            reply = await self.runtime.call(adapter, request)
+            token = DRY_RUN_STAGE.set(stage)  # a dry run counts the request under its stage
+            try:
+                reply = await self.runtime.call(adapter, request)
+            finally:
+                DRY_RUN_STAGE.reset(token)
             if reply.status != "ok" and self.runtime.dry_run is not None:
                 # Nothing is sent in a dry run: go on with an empty reply, so that the later
                 # stages' requests are still built and counted.

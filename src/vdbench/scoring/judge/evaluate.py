@@ -183,13 +183,17 @@ async def evaluate_judge(judge: Judge, cases: list[GoldCase], *, concurrency: in
                       if "judge_error" in log})
 
 
-async def measured_quality(judge: Judge, concurrency: int = 8) -> dict[str, Any]:
-    """The judge's figures on the packaged gold test part, to travel with its scores: its
-    calls go through the run's runtime and cache, so a judge is measured once per cache."""
-    from vdbench.scoring.judge.gold import load_gold, split_gold
+HELDOUT_NAME = "vdbench held-out v1"
 
-    cases = split_gold(load_gold(), seed=0)["test"]
-    report = await evaluate_judge(judge, cases, concurrency=concurrency)
-    return {"gold": "vdbench gold v1, test part", "n_cases": report.n_cases,
+
+async def measured_quality(judge: Judge, concurrency: int = 8) -> dict[str, Any]:
+    """The judge's figures on the packaged held-out set (gold/heldout_v1.json: human
+    decisions written apart from the judge's development and never used to tune it), to
+    travel with its scores: its calls go through the run's runtime and cache, so a judge is
+    measured once per cache."""
+    from vdbench.scoring.judge.gold import HELDOUT_PATH, load_gold
+
+    report = await evaluate_judge(judge, load_gold(HELDOUT_PATH), concurrency=concurrency)
+    return {"gold": HELDOUT_NAME, "n_cases": report.n_cases,
             **{k: asdict(v) for k, v in report.overall.items()},
             "judge_errors": len(report.judge_errors)}

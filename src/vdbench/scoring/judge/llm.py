@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from vdbench.core.errors import InputError
 from vdbench.llm.adapter import ProviderAdapter
 from vdbench.llm.context import CallContext
 from vdbench.llm.providers import make_adapter
@@ -44,11 +45,14 @@ class JudgeReplyError(RuntimeError):
 
 class LLMJudge(Judge):
     def __init__(self, match_model: str, direction_model: str, ctx: CallContext):
-        role = "--judge (--judge offline needs no key)"
         self.runtime = ctx.runtime
         self.prompts = PromptSet.from_dir(ctx.protocol.prompts_dir)
-        self.matcher = make_adapter(match_model, ctx, role=role)
-        self.director = make_adapter(direction_model, ctx, role=role)
+        try:
+            self.matcher = make_adapter(match_model, ctx, role="--judge")
+            self.director = make_adapter(direction_model, ctx, role="--judge")
+        except InputError as exc:
+            raise InputError(f"{exc} (or --judge offline, which needs no key: for smoke "
+                             "tests only, its numbers are not comparable)") from None
         self.name = f"llm:{self.matcher.model_id},{self.director.model_id}"
         # Fixed, not the run's --seed: a score is a property of the predictions.
         self.seed = JUDGE_SEED
