@@ -81,9 +81,10 @@ def test_a_run_that_cannot_fit_the_served_window_stops_before_any_call(
 
 
 def test_frames_are_sent_within_the_budget_and_recorded(tmp_path, monkeypatch, vllm):
-    from PIL import Image
     import base64
     import io
+
+    from PIL import Image
 
     with vllm(max_model_len=32768) as server:
         monkeypatch.setenv("VLLM_BASE_URL", server.base_url)
