@@ -7,12 +7,13 @@ null. The rules the annotators followed are in docs/judging.md ("Annotation rule
 gold set"); `load_gold` checks the file strictly and `split_gold` gives a fixed dev/test split.
 
 `load_heldout("a")` and `load_heldout("b")` load the two fresh held-out sets (same format):
-a is development data from offline judge version 6 on, b is never tuned on.
+a is development data since the version 6 work (`development_cases` includes it), b is
+never tuned on.
 
 `load_dev_extra` loads a second file in the same format, gold/dev_extra_v1.json: cases
 written for development only (varied wording for the same properties), never split and never
 part of a test measurement. `development_cases` is what a judge may be tuned on: the dev half
-of the gold set and the extra cases.
+of the gold set, the extra cases and held-out set a.
 """
 
 from __future__ import annotations
