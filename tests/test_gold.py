@@ -2,7 +2,8 @@
 it is large and covers every domain and every hard kind of decision, the dev/test split is
 fixed, and each kind of broken file is rejected with a message naming the case and key.
 The extra development cases (gold/dev_extra_v1.json) are checked the same way, and the
-development set built from both never contains a test case."""
+development set built from them and held-out set a never contains a test case. The two fresh
+held-out sets (gold/heldout_a_v1.json, heldout_b_v1.json) load through the same checks."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from vdbench.scoring.judge.gold import (
     DEFAULT_GOLD_PATH,
     DEV_EXTRA_PATH,
     DOMAINS,
+    HELDOUT_PATHS,
     GoldCase,
     development_cases,
     load_dev_extra,
     load_gold,
+    load_heldout,
     split_gold,
 )
 
@@ -302,13 +305,16 @@ def test_extra_cases_cover_every_hard_kind_and_both_outcomes(extra):
     assert same_key < len(matched) / 3
 
 
-def test_development_set_is_dev_plus_extra_and_never_test(cases, extra):
+def test_development_set_is_dev_plus_extra_plus_heldout_a_and_never_test(cases, extra):
     split = split_gold(cases, seed=0)
+    heldout_a, heldout_b = load_heldout("a"), load_heldout("b")
     dev = development_cases()
     ids = [c.id for c in dev]
-    assert len(ids) == len(set(ids)) == len(split["dev"]) + len(extra)
-    assert set(ids) == {c.id for c in split["dev"]} | {c.id for c in extra}
+    assert len(ids) == len(set(ids)) == len(split["dev"]) + len(extra) + len(heldout_a)
+    assert set(ids) == ({c.id for c in split["dev"]} | {c.id for c in extra}
+                        | {c.id for c in heldout_a})
     assert not set(ids) & {c.id for c in split["test"]}
+    assert not set(ids) & {c.id for c in heldout_b}  # the final test set is never tuned on
     assert not {c.id for c in extra} & {c.id for c in cases}  # no gold id reused
     # the extra file does not move any case between the gold set's dev and test parts
     assert [c.id for c in split_gold(load_gold(), seed=0)["test"]] == \
@@ -322,3 +328,39 @@ def test_development_set_rejects_an_extra_file_reusing_a_gold_id(tmp_path, raw):
     with pytest.raises(InputError) as err:
         development_cases(extra=path)
     assert repr(raw["cases"][5]["id"]) in str(err.value)
+
+
+# --- the fresh held-out sets -------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "decisions"), [("a", 310), ("b", 320)])
+def test_heldout_sets_load_and_cover_every_domain(name, decisions):
+    heldout = load_heldout(name)
+    assert HELDOUT_PATHS[name].name == f"heldout_{name}_v1.json"
+    assert sum(c.decisions for c in heldout) == decisions
+    assert len(heldout) >= 40
+    assert set(Counter(c.domain for c in heldout)) == set(DOMAINS)
+    # the loader's checks held: every decision names an annotated key, one to one
+    for case in heldout:
+        assert set(case.matches) == set(case.annotated)
+        picked = [m.pred for m in case.matches.values() if m]
+        assert len(picked) == len(set(picked)) and set(picked) <= set(case.predicted)
+
+
+def test_heldout_sets_share_no_case_with_the_other_gold_files(cases, extra):
+    a, b = ({c.id for c in load_heldout(n)} for n in "ab")
+    others = {c.id for c in cases} | {c.id for c in extra}
+    assert not a & b and not a & others and not b & others
+
+
+def test_unknown_heldout_set_is_an_input_error():
+    with pytest.raises(InputError, match="no held-out set 'c'"):
+        load_heldout("c")
+
+
+def test_development_set_rejects_a_heldout_a_file_reusing_an_extra_id(tmp_path, extra):
+    doc = json.loads(HELDOUT_PATHS["a"].read_text(encoding="utf-8"))
+    doc["cases"][0]["id"] = extra[3].id
+    path = _write(tmp_path, doc)
+    with pytest.raises(InputError) as err:
+        development_cases(heldout_a=path)
+    assert repr(extra[3].id) in str(err.value.problems)

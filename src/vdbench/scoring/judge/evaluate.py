@@ -183,11 +183,11 @@ async def evaluate_judge(judge: Judge, cases: list[GoldCase], *, concurrency: in
                       if "judge_error" in log})
 
 
-HELDOUT_NAME = "vdbench held-out v1"
+HELDOUT_NAME = "vdbench held-out b v1"
 
 
 async def measured_quality(judge: Judge, concurrency: int = 8) -> dict[str, Any]:
-    """The judge's figures on the packaged held-out set (gold/heldout_v1.json: human
+    """The judge's figures on the packaged held-out set (gold/heldout_b_v1.json: human
     decisions written apart from the judge's development and never used to tune it), to
     travel with its scores: its calls go through the run's runtime and cache, so a judge is
     measured once per cache."""

@@ -6,10 +6,14 @@ predicted key it matches and whether the prediction is worded in the opposite di
 null. The rules the annotators followed are in docs/judging.md ("Annotation rules for the
 gold set"); `load_gold` checks the file strictly and `split_gold` gives a fixed dev/test split.
 
+`load_heldout("a")` and `load_heldout("b")` load the two fresh held-out sets (same format):
+a is development data since the version 6 work (`development_cases` includes it), b is
+never tuned on.
+
 `load_dev_extra` loads a second file in the same format, gold/dev_extra_v1.json: cases
 written for development only (varied wording for the same properties), never split and never
 part of a test measurement. `development_cases` is what a judge may be tuned on: the dev half
-of the gold set and the extra cases.
+of the gold set, the extra cases and held-out set a.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ GOLD_FORMAT = "vdbench-judge-gold"
 GOLD_VERSION = 1
 DEFAULT_GOLD_PATH = Path(__file__).parent / "gold" / "gold_v1.json"
 DEV_EXTRA_PATH = Path(__file__).parent / "gold" / "dev_extra_v1.json"
-# Written by a helper who had not seen the judge, its lexicon or the gold cases above; the
-# figures recorded with every run come from it, and no judge is tuned on it.
-HELDOUT_PATH = Path(__file__).parent / "gold" / "heldout_v1.json"
+# Two fresh sets by an annotator who had not seen the judge, its lexicon or the gold cases
+# above, under the same rules (docs/judging.md): heldout_a became development data once
+# offline judge v5 had been measured on it; heldout_b is a test set that no judge version was
+# developed on, so the figures recorded with every run come from it.
+HELDOUT_PATHS = {"a": Path(__file__).parent / "gold" / "heldout_a_v1.json",
+                 "b": Path(__file__).parent / "gold" / "heldout_b_v1.json"}
+HELDOUT_PATH = HELDOUT_PATHS["b"]
 
 DOMAINS = ("fitness", "ballsports", "diving", "music", "surgery")
 ANNOTATED_LABELS = ("a", "b", "c")
@@ -285,15 +293,31 @@ def load_dev_extra(path: Path | None = None) -> list[GoldCase]:
     return load_gold(Path(path) if path is not None else DEV_EXTRA_PATH)
 
 
+def load_heldout(name: str) -> list[GoldCase]:
+    """A packaged held-out set, "a" (gold/heldout_a_v1.json, development data since offline
+    judge v6) or "b" (gold/heldout_b_v1.json, a test set: measure on it, never tune on it),
+    checked as strictly as the gold set."""
+    if name not in HELDOUT_PATHS:
+        raise InputError(f"no held-out set {name!r} (expected one of {sorted(HELDOUT_PATHS)})")
+    return load_gold(HELDOUT_PATHS[name])
+
+
 def development_cases(gold: Path | None = None, extra: Path | None = None,
-                      seed: int = 0) -> list[GoldCase]:
+                      seed: int = 0, heldout_a: Path | None = None) -> list[GoldCase]:
     """Everything a judge may be tuned on: the dev half of the gold set (`split_gold` with
-    `seed`) and the extra development cases. The test half is never included; a case id
-    that occurs in both files is an InputError."""
+    `seed`), the extra development cases and held-out set a (development data since it was
+    measured once, for offline judge v5). The gold test half and held-out set b are never
+    included; a case id that occurs in two of the files is an InputError."""
     cases = load_gold(gold)
-    extra_cases = load_dev_extra(extra)
-    clash = sorted({c.id for c in cases} & {c.id for c in extra_cases})
-    if clash:
-        raise InputError("the extra development cases reuse gold case ids",
-                         problems=[f"case {cid!r}: id also in the gold set" for cid in clash])
-    return split_gold(cases, seed=seed)["dev"] + extra_cases
+    parts = {"the extra development cases": load_dev_extra(extra),
+             "held-out set a": load_gold(heldout_a or HELDOUT_PATHS["a"])}
+    seen = {c.id: "the gold set" for c in cases}
+    problems = []
+    for name, part in parts.items():
+        for case in part:
+            if case.id in seen:
+                problems.append(f"case {case.id!r}: id in {name} and in {seen[case.id]}")
+            seen.setdefault(case.id, name)
+    if problems:
+        raise InputError("the development files reuse case ids", problems=problems)
+    return split_gold(cases, seed=seed)["dev"] + [c for part in parts.values() for c in part]
