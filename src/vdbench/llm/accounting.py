@@ -62,15 +62,20 @@ class StageTally:
     models: set[str] = field(default_factory=set)
     unpriced: bool = False
 
+    def add(self, estimate: RequestEstimate, model_id: str) -> None:
+        self.requests += 1
+        self.images += estimate.n_images
+        self.input_tokens += estimate.input_tokens
+        self.models.add(model_id)
+        self.cost_usd += estimate.cost_usd or 0.0
+        self.unpriced |= estimate.cost_usd is None
+
 
 @dataclass
 class DryRunTally:
-    """What a run would send: filled instead of calling the API under --dry-run."""
+    """What a run would send: filled instead of calling the API under --dry-run; its totals
+    are its stages' sums."""
 
-    requests: int = 0
-    images: int = 0
-    input_tokens: int = 0
-    cost_usd: float = 0.0  # of the priced requests
     unpriced_models: set[str] = field(default_factory=set)  # their cost is unknown
     largest_request_tokens: int = 0  # input tokens of the largest request (context windows)
     # --batch: requests priced as Batch API requests (BATCH_DISCOUNT), and what all the priced
@@ -88,25 +93,32 @@ class DryRunTally:
     def add(self, estimate: RequestEstimate, model_id: str, *, batch: bool = False,
             live_cost_usd: float | None = None, thinking_usd_per_1k: float | None = None,
             answer_tokens: int = 0) -> None:
-        stage = self.stages.setdefault(DRY_RUN_STAGE.get(), StageTally())
-        stage.requests += 1
-        stage.images += estimate.n_images
-        stage.input_tokens += estimate.input_tokens
-        stage.models.add(model_id)
-        stage.cost_usd += estimate.cost_usd or 0.0
-        stage.unpriced |= estimate.cost_usd is None
+        self.stages.setdefault(DRY_RUN_STAGE.get(), StageTally()).add(estimate, model_id)
         if estimate.input_tokens >= self.largest_by_model.get(model_id, (-1, 0))[0]:
             self.largest_by_model[model_id] = (estimate.input_tokens, answer_tokens)
-        self.requests += 1
-        self.images += estimate.n_images
-        self.input_tokens += estimate.input_tokens
         self.largest_request_tokens = max(self.largest_request_tokens, estimate.input_tokens)
         self.batch_requests += batch
         if estimate.cost_usd is None:
             self.unpriced_models.add(model_id)
         else:
-            self.cost_usd += estimate.cost_usd
             self.live_cost_usd += estimate.cost_usd if live_cost_usd is None else live_cost_usd
         if thinking_usd_per_1k is not None:
             self.thinking_requests[model_id] = self.thinking_requests.get(model_id, 0) + 1
             self.thinking_usd_per_1k += thinking_usd_per_1k
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.stages.values())
+
+    @property
+    def images(self) -> int:
+        return sum(t.images for t in self.stages.values())
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(t.input_tokens for t in self.stages.values())
+
+    @property
+    def cost_usd(self) -> float:
+        """Of the priced requests."""
+        return sum(t.cost_usd for t in self.stages.values())
