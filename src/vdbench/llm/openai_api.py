@@ -223,13 +223,14 @@ def server_refusal(exc: Exception, video_input: VideoInput) -> Exception:
         kind = "video" if video_input == "video" else "image"
         return ServerSetupError(
             f"the server takes fewer {kind}s a prompt than a pair needs ({message})",
-            "restart it with --limit-mm-per-prompt '{\"video\": 2}' (as the Makefile "
-            "targets do), or '{\"image\": N}' with N the frames of a pair for "
-            "video_input=images")
-    if "is not a multimodal model" in text or "does not support" in text:
+            "restart it with --limit-mm-per-prompt '{\"video\": 2, \"image\": 150}' (as the "
+            "Makefile targets do; for video_input=images, N images with N the frames of a "
+            "pair)")
+    no_media = "does not support" in text and any(w in text for w in ("image", "video"))
+    if "is not a multimodal model" in text or no_media:
         return ServerSetupError(f"the served model takes no {video_input} ({message})",
                                 "serve a vision-language model")
-    if "maximum context length" in text or "context length" in text:
+    if "context length" in text:
         return FatalError(
             f"the prompt is longer than the served context window ({message}); serve a longer "
             "one (vllm serve --max-model-len) or show fewer frames (--fps, --max-frames)")
