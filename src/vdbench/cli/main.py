@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from vdbench.cli import batches, board, data_check, judging, prompts_cmd
+from vdbench.cli import batches, board, cache_cmd, data_check, judging, prompts_cmd
 from vdbench.cli.options import (
     Parser,
     add_scoring_options,
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     batches.add_commands(sub)
     data_check.add_commands(sub)
     prompts_cmd.add_commands(sub)
+    cache_cmd.add_commands(sub)
 
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
@@ -283,7 +284,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": board.cmd_validate,
             "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS,
             **viewer.COMMANDS, **judging.COMMANDS, **batches.COMMANDS, **data_check.COMMANDS,
-            **prompts_cmd.COMMANDS}
+            **prompts_cmd.COMMANDS, **cache_cmd.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,7 +59,7 @@ class Evictor:
             self._evict(keep=key)
 
     def _evict(self, keep: str) -> None:
-        entries = self._scan()
+        entries = self.scan()
         total = sum(size for _, _, size in entries)
         if total > self.limit:
             for mtime, name, size in sorted(entries):  # oldest first
@@ -83,7 +83,7 @@ class Evictor:
                          self.limit / GB)
         self._total, self._scanned_at = total, time.monotonic()
 
-    def _scan(self) -> list[tuple[float, str, int]]:
+    def scan(self) -> list[tuple[float, str, int]]:
         """(mtime, name, bytes) of every entry; leftovers of killed processes removed."""
         out = []
         now = time.time()

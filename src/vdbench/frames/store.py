@@ -109,3 +109,24 @@ class ClipStore:
             shutil.rmtree(tmp, ignore_errors=True)
         if self._evictor is not None:
             self._evictor.stored(clip.key, nbytes)
+
+
+def frame_summary(folder: Path) -> tuple[int, int]:
+    """(entries, bytes) of a frame cache folder."""
+    sizes = [size for _, _, size in _entries(folder)]
+    return len(sizes), sum(sizes)
+
+
+def prune_frames(folder: Path, *, before: float | None = None) -> int:
+    """Remove the clips last used before `before` (a Unix time; None: all); how many went.
+    The caller holds the cache folder exclusively (core.cachelock)."""
+    gone = 0
+    for mtime, name, _ in _entries(folder):
+        if before is None or mtime < before:
+            discard(folder / name)
+            gone += 1
+    return gone
+
+
+def _entries(folder: Path) -> list[tuple[float, str, int]]:
+    return Evictor(folder, 0).scan() if folder.is_dir() else []

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vdbench.core.cachelock import CacheInUse
 from vdbench.core.errors import InputError, RunFailure
 from vdbench.core.io import writable_folder
 from vdbench.llm.types import ChatReply, ChatRequest, TextPart, Usage
@@ -111,6 +112,7 @@ class ResponseCache:
         self.path = path
         self._lock = threading.Lock()
         self._db = connect_wal(path, SCHEMA)
+        self._in_use = CacheInUse(path.parent)  # `vdbench cache prune|clear` waits for us
         self._read_lock = threading.Lock()
         self._reader: sqlite3.Connection | None = None  # opened by the first `get`
 
@@ -153,6 +155,40 @@ class ResponseCache:
                 self._reader.close()
         with self._lock:
             self._db.close()
+        self._in_use.close()
+
+
+def response_summary(path: Path) -> list[tuple[str, int, int]]:
+    """(model, entries, bytes of reply text) for each model in a response cache file."""
+    if not path.exists():
+        return []
+    with sqlite3.connect(path, timeout=BUSY_TIMEOUT_S) as db:
+        return db.execute("SELECT model, COUNT(*), SUM(LENGTH(text)) FROM responses "
+                          "GROUP BY model ORDER BY model").fetchall()
+
+
+def prune_responses(path: Path, *, before: float | None = None,
+                    model: str | None = None) -> int:
+    """Delete the replies stored before `before` (a Unix time) and/or for `model`; how many
+    went. The caller holds the cache folder exclusively (core.cachelock)."""
+    if not path.exists():
+        return 0
+    where: list[str] = []
+    args: list[float | str] = []
+    if before is not None:
+        where.append("created_at < ?")
+        args.append(before)
+    if model is not None:
+        where.append("model = ?")
+        args.append(model)
+    sql = "DELETE FROM responses" + (" WHERE " + " AND ".join(where) if where else "")
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        gone = db.execute(sql, args).rowcount
+        db.execute("VACUUM")  # give the space back
+    finally:
+        db.close()
+    return gone
 
 
 _SELECT = "SELECT text, input_tokens, output_tokens, cost_usd FROM responses WHERE key = ?"
