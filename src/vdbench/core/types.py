@@ -43,3 +43,4 @@ class SampleOutput:
     # strict answers: how many labels a tolerant reading ("A", "(a)", "video a") would change
     tolerant_changes: int = 0
     cost_by_stage: dict[str, float] = field(default_factory=dict)  # multi-stage methods
+    response: str | None = None  # a free-text task's answer (ViDiC-1K's comparison)

@@ -1,0 +1,146 @@
+"""A benchmark, described in one place: where its data comes from and what a sample is, the
+tasks it asks (each with its prompts, request builder and reply parser), how answers are
+scored and broken down, its headline metric and chance level, and the results its authors
+published. The pipeline, submissions, the leaderboard, the viewer, the CLI and the Python API
+ask the spec; none of them knows a benchmark's fields.
+
+A benchmark's code lives in its own folder under `vdbench/benchmarks/` (or in another
+package), registered by one line in `benchmarks/catalog.py` (or the entry-point group
+`vdbench.benchmarks`). See docs/architecture.md, "Adding a benchmark"."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vdbench.core.protocol import Protocol
+from vdbench.core.types import SampleOutput
+from vdbench.frames.spec import FrameSpec
+from vdbench.llm.context import CallContext
+from vdbench.scoring.settings import Scored, ScoringSettings
+from vdbench.tasks.base import Task
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A result published by a benchmark's authors, shown as a leaderboard row."""
+
+    method: str
+    mode: str
+    metrics: Mapping[str, float | None]  # metric name -> value in [0, 1]
+    source: str  # where the number is printed: paper, table, repository file
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One way to select samples (`--split`, `--domain`, `--action`): what it means for this
+    benchmark, or None when the benchmark has no such axis."""
+
+    option: str
+    meaning: str
+
+
+@dataclass
+class LoadedBenchmark:
+    """The selected samples of one data source, with where their videos are."""
+
+    samples: list[Any]
+    source: str  # "mini", a hub id, or a local folder
+    revision: str  # a hub commit, else a hash of the data files
+    video_root: Path
+    skipped_missing: list[str] = field(default_factory=list)
+    skipped_bad: list[dict] = field(default_factory=list)
+
+    def provenance(self) -> dict:
+        out: dict = {"dataset": self.source, "revision": self.revision,
+                     "skipped_missing_videos": len(self.skipped_missing)}
+        if self.skipped_bad:
+            out["skipped_bad_videos"] = self.skipped_bad
+        return out
+
+
+class BenchmarkSpec(ABC):
+    name: str  # `--benchmark NAME`, recorded in results.json
+    title: str
+    citation: str  # the paper, for the leaderboard and the docs
+    licence: str
+    modes: tuple[str, ...]  # the tasks, by name; the first is the default
+    headline: Mapping[str, str]  # mode -> the metric that heads its results
+    axes: Mapping[str, str]  # selection option (split, domain, action) -> what it selects
+    splits: tuple[str, ...] = ()  # named splits besides "all"
+    supports_swap: bool = True  # whether --swap (the two videos in the other order) is defined
+
+    # --- data ---------------------------------------------------------------------------
+    @abstractmethod
+    def load(self, data: str, selection: Any, *, video_root: Path | None,
+             cache_dir: Path | None, skip_missing: bool, check_videos: bool,
+             revision: str | None) -> LoadedBenchmark:
+        """The samples of `data` ("mini", a local folder, a hub id) for a selection."""
+
+    def adapt_protocol(self, protocol: Protocol) -> Protocol:
+        """The named protocol with this benchmark's own settings (frames, generation)."""
+        return protocol
+
+    def frame_spec(self, protocol: Protocol) -> FrameSpec:
+        f = protocol.frames
+        return FrameSpec(fps_by_domain=dict(f.fps_by_domain), max_frames=f.pair_cap,
+                         over_cap=f.over_cap, long_side=f.long_side,
+                         jpeg_quality=f.jpeg_quality, image_format=f.image_format)
+
+    # --- asking -------------------------------------------------------------------------
+    @abstractmethod
+    def tasks(self, prompts_dir: Path | None) -> Mapping[str, Task]:
+        """Every task of the benchmark, with the run's --prompts in place of its templates."""
+
+    # --- scoring ------------------------------------------------------------------------
+    @abstractmethod
+    def as_predictions(self, outputs: list[SampleOutput]) -> Any:
+        """A run's outputs as the predictions its scorer reads."""
+
+    @abstractmethod
+    def load_predictions(self, path: Path, samples: list[Any], mode: str) -> Any:
+        """A prediction file read strictly (every format the benchmark accepts): an object
+        with .predictions, .format and .missing_samples; InputError naming what is wrong."""
+
+    @abstractmethod
+    def predictions_to_json(self, predictions: Any) -> dict[str, Any]:
+        """The canonical prediction file's content."""
+
+    def judged(self, mode: str) -> bool:
+        """Whether a judge scores this task (so a run opens one before the first call)."""
+        return False
+
+    def make_judge(self, spec: str, ctx: CallContext) -> Any:
+        raise NotImplementedError(f"{self.name} has no judge")
+
+    @abstractmethod
+    async def score(self, samples: list[Any], predictions: Any, settings: ScoringSettings, *,
+                    statuses: dict[str, str] | None = None, judge: Any = None,
+                    ctx: CallContext | None = None,
+                    matched_by: dict[str, Any] | None = None) -> Scored:
+        """Score one set of predictions: a judge the run opened, or one made from
+        `settings.judge` in `ctx` (and closed) where the task needs one."""
+
+    @abstractmethod
+    def epoch_mean(self, samples: list[Any], mode: str, epochs: list[Scored]) -> dict[str, Any]:
+        """The scoring blocks pooled over --epochs runs."""
+
+    def swap_summary(self, mode: str, given: Scored, swapped: Scored, given_preds: Any,
+                     swapped_preds: Any, samples: list[Any]) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.name} does not define --swap")
+
+    def chance(self, mode: str, results: Mapping[str, Any]) -> float | None:
+        """The headline metric's chance level for these results (a line on the leaderboard)."""
+        return None
+
+    # --- what its authors published -------------------------------------------------------
+    def reported(self) -> list[Reported]:
+        return []
+
+    def judge_gold_sets(self) -> Mapping[str, Path]:
+        """Human decisions the benchmark's judges are measured on (`vdbench judge-eval`)."""
+        return {}
