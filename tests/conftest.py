@@ -97,6 +97,7 @@ def pytest_sessionfinish(session, exitstatus):
     """After the suite: validate every results.json under pytest's temporary folders against
     schemas/results.schema.json; a non-conforming one fails the run."""
     import jsonschema
+    from vdbench.core.results import SCHEMA_VERSION
 
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None or exitstatus not in (0, 1):
@@ -111,7 +112,7 @@ def pytest_sessionfinish(session, exitstatus):
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue  # tests write broken files on purpose; the readers' tests cover those
-        if not isinstance(record, dict) or record.get("schema_version") != 1:
+        if not isinstance(record, dict) or record.get("schema_version") != SCHEMA_VERSION:
             continue  # hand-made legacy or broken records, refused by Results.from_json
         n += 1
         errors = [e.message for e in validator.iter_errors(record)]

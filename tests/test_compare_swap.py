@@ -16,7 +16,7 @@ from vdbench.cli.main import main
 from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.models.base import EvalItem, Model
-from vdbench.pipeline.score import swap_consistency
+from vdbench.benchmarks.viddiffbench.scoring import swap_consistency
 from vdbench.scoring.compare import compare_runs
 
 FLIP = {"a": "b", "b": "a"}

@@ -25,7 +25,7 @@ from vdbench.leaderboard.build import build
 from vdbench.leaderboard.plot import draw, panels, x_range
 from vdbench.leaderboard.publish import write
 from vdbench.leaderboard.records import Cell, split_average
-from vdbench.leaderboard.reported import CLOSED_ACCURACY, OPEN_RECALL
+from vdbench.benchmarks.viddiffbench.reported import CLOSED_ACCURACY, OPEN_RECALL
 
 ALL = {"easy": 0.7, "medium": 0.6, "hard": 0.5}
 

@@ -15,7 +15,7 @@ from vdbench.core.types import DiffPrediction
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row
 from vdbench.pipeline.config import EvalConfig
-from vdbench.pipeline.score import score_predictions
+from vdbench.benchmarks.viddiffbench.scoring import score_predictions
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.localization import DEFAULT_TOLERANCE_S, localization_metrics
 from vdbench.scoring.open import judge_open
@@ -29,7 +29,7 @@ assert [v.fps_original for v in SAMPLE.videos] == [30.0, 8.0]
 def closed(frames0=None, frames1=None, tolerance=DEFAULT_TOLERANCE_S) -> dict | None:
     preds = {"s0": {"0": DiffPrediction("a", "", frames0), "1": DiffPrediction("b", "", frames1)}}
     scored = asyncio.run(score_predictions([SAMPLE], preds,
-                                           EvalConfig(mode="closed", tolerance_s=tolerance)))
+                                           EvalConfig(mode="closed", tolerance_s=tolerance).scoring_settings()))
     return scored.results.get("localization")
 
 
@@ -74,7 +74,7 @@ def test_only_predictions_with_frames_count():
     assert closed(None, None) is None
     assert closed({}, {"a": []}) is None
     preds = {"s0": {"0": DiffPrediction("a", ""), "1": DiffPrediction("b", "")}}
-    results = asyncio.run(score_predictions([SAMPLE], preds, EvalConfig(mode="closed"))).results
+    results = asyncio.run(score_predictions([SAMPLE], preds, EvalConfig(mode="closed").scoring_settings())).results
     assert "localization" not in results
 
 

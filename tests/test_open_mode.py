@@ -18,7 +18,7 @@ from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row
 from vdbench.llm.types import GenerationConfig, TextPart, VideoPart
-from vdbench.models.baselines import GENERIC_DIFFERENCES
+from vdbench.tasks.viddiffbench import GENERIC_DIFFERENCES
 from vdbench.scoring.closed import ScoredDifference
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.open import enforce_matching, judge_open, open_block, open_results
@@ -229,12 +229,13 @@ def test_random_baseline_in_open_mode_says_generic_things_seeded_by_sample(tmp_p
     from conftest import call_context
     from vdbench.catalog import make_model
     from vdbench.models.base import EvalItem
+    from vdbench.tasks.viddiffbench import viddiffbench_tasks
 
     samples = load_benchmark("mini").samples
 
     def outputs(seed: int, order) -> dict:
         model = make_model("random", call_context(tmp_path, seed=seed), {})
-        return {s.sample_key: asyncio.run(model.predict(EvalItem(s, "open", None))).predictions
+        return {s.sample_key: asyncio.run(model.predict(EvalItem(s, viddiffbench_tasks()["open"], None))).predictions
                 for s in order}
 
     first = outputs(1, samples)

@@ -558,8 +558,10 @@ def test_an_option_the_user_gives_wins_over_the_protocol(method, cache, tmp_path
 
 
 def test_the_method_samples_at_its_own_rates_unless_the_user_set_them(method, cache):
+    from vdbench.benchmarks.catalog import get_benchmark
     from vdbench.core.protocol import FAST, PAPER
-    from vdbench.pipeline.config import protocol_frame_spec
+
+    protocol_frame_spec = get_benchmark("viddiffbench").frame_spec
 
     ctx = dataclasses.replace(call_context(cache, base_url=method.base_url), protocol=PAPER)
     model = make_model("viddiff", ctx, {"viddiff.embedder": "offline"})

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vdbench.core.protocol import Protocol
 from vdbench.core.types import SampleOutput
+from vdbench.data.loaded import LoadedBenchmark
 from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
+
+__all__ = ["BenchmarkSpec", "LoadedBenchmark", "Reported"]
 
 
 @dataclass(frozen=True)
@@ -30,37 +33,11 @@ class Reported:
 
     method: str
     mode: str
-    metrics: Mapping[str, float | None]  # metric name -> value in [0, 1]
-    source: str  # where the number is printed: paper, table, repository file
-    notes: str = ""
-
-
-@dataclass(frozen=True)
-class Axis:
-    """One way to select samples (`--split`, `--domain`, `--action`): what it means for this
-    benchmark, or None when the benchmark has no such axis."""
-
-    option: str
-    meaning: str
-
-
-@dataclass
-class LoadedBenchmark:
-    """The selected samples of one data source, with where their videos are."""
-
-    samples: list[Any]
-    source: str  # "mini", a hub id, or a local folder
-    revision: str  # a hub commit, else a hash of the data files
-    video_root: Path
-    skipped_missing: list[str] = field(default_factory=list)
-    skipped_bad: list[dict] = field(default_factory=list)
-
-    def provenance(self) -> dict:
-        out: dict = {"dataset": self.source, "revision": self.revision,
-                     "skipped_missing_videos": len(self.skipped_missing)}
-        if self.skipped_bad:
-            out["skipped_bad_videos"] = self.skipped_bad
-        return out
+    headline: float  # the mode's headline metric, in [0, 1]
+    columns: Mapping[str, float]  # the table's other columns (splits, classes)
+    source: str  # where the numbers are printed: paper, table, repository file
+    judge: str | None = None  # who scored them, where a judge did
+    snapshot: str | None = None  # the model snapshot, where the paper names it
 
 
 class BenchmarkSpec(ABC):
@@ -132,6 +109,11 @@ class BenchmarkSpec(ABC):
     def swap_summary(self, mode: str, given: Scored, swapped: Scored, given_preds: Any,
                      swapped_preds: Any, samples: list[Any]) -> dict[str, Any]:
         raise NotImplementedError(f"{self.name} does not define --swap")
+
+    async def estimate_judge(self, samples: list[Any], judge_spec: str,
+                             ctx: CallContext) -> None:
+        """A dry run: build and count the judge's requests (the runtime tallies them), send
+        none. Nothing to count where no judge scores the task."""
 
     def chance(self, mode: str, results: Mapping[str, Any]) -> float | None:
         """The headline metric's chance level for these results (a line on the leaderboard)."""

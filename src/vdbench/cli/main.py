@@ -20,6 +20,7 @@ from vdbench.cli.options import (
     add_source_options,
     resolve_source,
 )
+from vdbench.core import defaults
 from vdbench.core.errors import InputError, MissingExtraError, RunFailure
 from vdbench.viewer import command as viewer
 
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--price", metavar="IN,OUT",
                     help="USD per million input and output tokens, for models without a "
                          "listed price (needed with --max-cost)")
-    ev.add_argument("--max-failures", default="0", metavar="N|P%",
+    ev.add_argument("--max-failures", default=defaults.MAX_FAILURES, metavar="N|P%",
                     help="samples that may fail (API, frames, judge) with the run still "
                          "complete; they count as wrong (default 0)")
     ev.add_argument("--batch", action="store_true",
@@ -66,16 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "rerun resumes them (see `vdbench batches`)")
     ev.add_argument("--dry-run", action="store_true",
                     help="count requests, images and estimated cost; send nothing")
-    ev.add_argument("--epochs", type=int, default=1, metavar="N",
+    ev.add_argument("--epochs", type=int, default=defaults.EPOCHS, metavar="N",
                     help="run each sample N times with seeds SEED..SEED+N-1 and report the "
                          "mean and spread (meaningful at temperature > 0, as under paper)")
     ev.add_argument("--swap", action="store_true",
                     help="also run every pair with the videos swapped (position bias)")
     ev.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                     help="adapter/method option, e.g. gemini_input=video, image_detail=high")
-    ev.add_argument("--frame-cache-gb", type=float, default=20.0, metavar="GB",
+    ev.add_argument("--frame-cache-gb", type=float, default=defaults.FRAME_CACHE_GB,
+                    metavar="GB",
                     help="size limit of the frame cache (CACHE_DIR/frames), in GB (default "
-                         "20); past it the least recently used clips are deleted")
+                         f"{defaults.FRAME_CACHE_GB:g}); past it the least recently used "
+                         "clips are deleted")
     ev.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
 
     sc = sub.add_parser("score", help="score a prediction file")
@@ -98,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
     fr.add_argument("--sample", help="with --data: a sample_key; writes both videos")
-    fr.add_argument("--data", default="mini",
+    fr.add_argument("--data", default=defaults.DATA,
                     help="with --sample: mini (the default), a hub id, or a local folder")
     fr.add_argument("--video-root", type=Path, metavar="DIR",
                     help="where the videos are, if not beside the data")
@@ -109,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     _frame_args(fr)
 
     sub.add_parser("models", help="list the registered models and what each needs")
+    sub.add_parser("benchmarks", help="list the registered benchmarks and their tasks")
 
     cp = sub.add_parser("compare", help="paired test between two runs on the same samples")
     cp.add_argument("run_a", type=Path, help="a run folder (or its results.json)")
@@ -117,56 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _eval_config(args: argparse.Namespace):
-    from vdbench.data.loader import Selection
-    from vdbench.pipeline.config import EvalConfig
+    from vdbench.pipeline.options import OPTIONS, eval_config
 
-    return EvalConfig(
-        model=getattr(args, "model", None) or "random",
-        data=args.data,
-        data_revision=getattr(args, "data_revision", None),
-        selection=Selection(args.split, args.domain, args.action, args.per_action, args.limit),
-        mode=args.mode,
-        out=args.out,
-        overwrite=getattr(args, "overwrite", False),
-        seed=args.seed,
-        concurrency=args.concurrency,
-        cache_dir=args.cache_dir,
-        frame_cache_gb=getattr(args, "frame_cache_gb", 20.0),
-        video_root=args.video_root,
-        skip_missing=getattr(args, "skip_missing", False),
-        frame_overrides=_frame_overrides(args),
-        base_url=args.base_url,
-        rpm=getattr(args, "rpm", None),
-        max_cost=getattr(args, "max_cost", None),
-        dry_run=getattr(args, "dry_run", False),
-        judge=args.judge,
-        swap=getattr(args, "swap", False),
-        epochs=getattr(args, "epochs", 1),
-        tolerance_s=args.tolerance,
-        max_failures=getattr(args, "max_failures", "0"),
-        price=getattr(args, "price", None),
-        batch=getattr(args, "batch", False),
-        protocol_name=getattr(args, "protocol", "paper"),
-        prompts_dir=getattr(args, "prompts", None),
-        model_options=_model_options(getattr(args, "model_option", [])),
-    )
-
-
-def _model_options(pairs: list[str]) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InputError(f"--model-option: expected KEY=VALUE, got {pair!r}")
-        out[key.strip()] = value.strip()
-    return out
+    return eval_config({k: v for k, v in vars(args).items() if k in OPTIONS})
 
 
 def _frame_overrides(args: argparse.Namespace) -> dict:
     """--fps, --max-frames and --long-side where given: they change the protocol's sampling."""
-    names = {"fps": "fps", "max_frames": "max_frames", "long_side": "long_side"}
-    return {field: getattr(args, a) for a, field in names.items()
-            if getattr(args, a, None) is not None}
+    from vdbench.pipeline.options import FRAMES
+
+    return {name: getattr(args, name) for name in FRAMES if getattr(args, name, None) is not None}
 
 
 def _frame_spec(args: argparse.Namespace):
@@ -273,6 +237,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmarks(args: argparse.Namespace) -> int:
+    from vdbench.benchmarks.catalog import benchmark_names, get_benchmark
+
+    for name in benchmark_names():
+        spec = get_benchmark(name)
+        print(f"{name}\t{spec.title}\ttasks: {', '.join(spec.modes)}\t{spec.citation}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from vdbench.cli.summary import print_comparison
     from vdbench.scoring.compare import compare_runs
@@ -282,7 +255,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "score": cmd_score, "validate": board.cmd_validate,
-            "frames": cmd_frames, "models": cmd_models, "compare": cmd_compare, **board.COMMANDS,
+            "frames": cmd_frames, "models": cmd_models, "benchmarks": cmd_benchmarks,
+            "compare": cmd_compare, **board.COMMANDS,
             **viewer.COMMANDS, **judging.COMMANDS, **batches.COMMANDS, **data_check.COMMANDS,
             **prompts_cmd.COMMANDS, **cache_cmd.COMMANDS}
 

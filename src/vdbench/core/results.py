@@ -13,11 +13,12 @@ from typing import Any, Literal
 
 from vdbench.core.errors import InputError
 from vdbench.core.jsonschema import type_schema
-from vdbench.core.types import Mode
 
-SCHEMA_VERSION = 1
-# The one place that says which metric heads each mode.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1: VidDiffBench only, before the benchmark spec
+# Which metric heads each of VidDiffBench's modes (version 1 files name no metric).
 HEADLINE: dict[str, str] = {"closed": "accuracy", "open": "recall"}
+VIDDIFFBENCH = "viddiffbench"
 
 # A block of metrics for a group of differences (all, a split, a domain, an action): the
 # headline metric, its ci95, n_scored, n_correct, n_answered, n_samples, and per mode
@@ -34,21 +35,28 @@ class Results:
     """The scores of one set of predictions on one selection of the benchmark."""
 
     model: str = field(metadata=_doc("the model name asked for, or the submission's name"))
-    mode: Mode
-    split: str = field(metadata=_doc("easy, medium, hard or all"))
+    mode: str = field(metadata=_doc("the benchmark's task: closed or open (VidDiffBench), "
+                                    "compare (ViDiC-1K)"))
+    split: str = field(metadata=_doc("the benchmark's split, or all"))
     n_samples: int
     n_scored: int = field(metadata=_doc("differences scored (gt a or b)"))
     coverage: float = field(metadata=_doc("share of scored differences with a valid answer"))
     status_counts: dict[str, int] = field(metadata=_doc("samples by model-run status"))
     metrics: Block = field(metadata=_doc("the overall block, plus split_average"))
     ci95: list[float] | None
-    by_split: dict[str, Block]
-    by_domain: dict[str, Block]
-    by_action: dict[str, Block]
     provenance: dict[str, Any] = field(metadata=_doc(
         "vdbench version, dataset and revision, selection, seed, model identity, frame "
         "sampling, creation time"))
-    schema_version: Literal[1] = 1  # SCHEMA_VERSION
+    schema_version: Literal[1, 2] = 2  # SCHEMA_VERSION
+    benchmark: str = field(default=VIDDIFFBENCH, metadata=_doc(
+        "which benchmark (`vdbench benchmarks`); version 1 files are VidDiffBench's"))
+    metric: str | None = field(default=None, metadata=_doc(
+        "the name of the headline metric in `metrics` (version 1: by mode)"))
+    by_split: dict[str, Block] | None = None
+    by_domain: dict[str, Block] | None = None
+    by_action: dict[str, Block] | None = None
+    breakdowns: dict[str, dict[str, Block]] | None = field(default=None, metadata=_doc(
+        "the benchmark's other breakdowns, by name (ViDiC-1K: class, kind, domain)"))
     complete: bool = field(default=True, metadata=_doc(
         "false when more samples failed (API, frames, judge) than --max-failures allows: "
         "such a result is never ranked; rerunning the same command completes it"))
@@ -70,9 +78,14 @@ class Results:
     prediction_format: str | None = None
     missing_samples: list[str] | None = None
 
+    def __post_init__(self) -> None:
+        if self.metric is None and self.benchmark == VIDDIFFBENCH:
+            self.metric = HEADLINE.get(self.mode)
+
     @property
     def headline_metric(self) -> str:
-        return HEADLINE[self.mode]
+        assert self.metric is not None, "results without a headline metric"
+        return self.metric
 
     @property
     def headline(self) -> float | None:
@@ -90,23 +103,32 @@ class Results:
         if not isinstance(value, dict):
             raise InputError(f"{source}: not a JSON object")
         version = value.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise InputError(f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; "
-                             "rescore the predictions with this vdbench (`vdbench score`)")
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
+            raise InputError(f"{source}: schema_version {version!r} is not one of "
+                             f"{', '.join(map(str, READABLE_VERSIONS))}; rescore the "
+                             "predictions with this vdbench (`vdbench score`)")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(value) - names)
         if unknown:
             raise InputError(f"{source}: unknown key(s) {', '.join(unknown)}")
         required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+        if version == 1 or value.get("benchmark", VIDDIFFBENCH) == VIDDIFFBENCH:
+            required += ["by_split", "by_domain", "by_action"]
+        if version == 2 and value.get("benchmark", VIDDIFFBENCH) != VIDDIFFBENCH:
+            required.append("metric")
         missing = [k for k in required if k not in value]
         if missing:
             raise InputError(f"{source}: missing key(s) {', '.join(missing)}")
-        if value["mode"] not in HEADLINE:
+        if version == 1 and "benchmark" in value:
+            raise InputError(f"{source}: version 1 files have no key benchmark")
+        if not isinstance(value.get("benchmark", VIDDIFFBENCH), str):
+            raise InputError(f"{source}: benchmark is not a string")
+        if value.get("benchmark", VIDDIFFBENCH) == VIDDIFFBENCH and value["mode"] not in HEADLINE:
             raise InputError(f"{source}: mode {value['mode']!r} is not closed or open")
-        for key in ("metrics", "by_split", "by_domain", "by_action", "provenance"):
-            if not isinstance(value[key], dict):
+        for key in ("metrics", "by_split", "by_domain", "by_action", "provenance", "breakdowns"):
+            if key in value and not isinstance(value[key], dict):
                 raise InputError(f"{source}: {key} is not an object")
-        return cls(**value)
+        return cls(**{**value, "schema_version": SCHEMA_VERSION})  # read as the current form
 
 
 def load_results(path: Path) -> Results:

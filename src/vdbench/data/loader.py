@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from vdbench.core.errors import InputError
 from vdbench.core.suggest import did_you_mean
+from vdbench.data.loaded import LoadedBenchmark
 from vdbench.data.schema import Sample, outside, parse_row
 from vdbench.data.splits import HUB_ID, SPLITS, VIDEO_SOURCES
 
@@ -17,6 +18,9 @@ MINI_DIR = Path(__file__).parent / "mini"
 # What a reader must know about a number scored on mini, wherever it is shown.
 MINI_NOTE = ("the bundled mini benchmark: synthetic pairs for smoke tests, not comparable "
              "with the paper's numbers")
+
+
+Benchmark = LoadedBenchmark  # VidDiffBench's, by its older name
 
 
 @lru_cache(maxsize=1)
@@ -31,23 +35,6 @@ def mini_revision() -> str:
 def is_mini(dataset: str, revision: str) -> bool:
     """mini by name, or a folder holding exactly mini's data: one dataset, one identity."""
     return dataset == "mini" or revision == mini_revision()
-
-
-@dataclass
-class Benchmark:
-    samples: list[Sample]
-    source: str  # "mini", a hub id, or a local folder
-    revision: str  # hub commit, else a hash of the parquet files
-    video_root: Path
-    skipped_missing: list[str] = field(default_factory=list)  # samples dropped by --skip-missing
-    skipped_bad: list[dict] = field(default_factory=list)  # unusable videos, --skip-missing
-
-    def provenance(self) -> dict:
-        out: dict = {"dataset": self.source, "revision": self.revision,
-                     "skipped_missing_videos": len(self.skipped_missing)}
-        if self.skipped_bad:
-            out["skipped_bad_videos"] = self.skipped_bad
-        return out
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ def row_from_results(
     try:
         prov = results.provenance
         splits = {s: _cell(block, metric) for s in SPLITS
-                  if isinstance(block := results.by_split.get(s), dict)
+                  if isinstance(block := (results.by_split or {}).get(s), dict)
                   and block.get(metric) is not None}
         metrics = results.metrics
         overall = None

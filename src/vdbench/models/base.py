@@ -7,10 +7,10 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from vdbench.core.types import Mode, SampleOutput
-from vdbench.data.schema import Sample
+from vdbench.core.types import SampleOutput
 from vdbench.frames.spec import FrameSpec
 from vdbench.frames.types import Clip, ClipShape
+from vdbench.tasks.base import Task, TaskSet
 
 
 @dataclass(frozen=True)
@@ -28,17 +28,22 @@ class PromptSize:
 
 @dataclass(frozen=True)
 class EvalItem:
-    sample: Sample
-    mode: Mode
+    sample: Any  # the benchmark's sample type
+    task: Task  # what to ask: the benchmark's task for this run's mode
     clips: tuple[Clip, Clip] | None  # None for models that do not look at frames
+
+    @property
+    def mode(self) -> str:
+        return self.task.name
 
 
 class Model(ABC):
     name: str
     needs_frames: ClassVar[bool] = True
 
-    def bind(self, samples: list[Sample], mode: Mode) -> None:  # noqa: B027 - optional hook
-        """Called once with the run's samples, in order, before any predict()."""
+    def bind(self, samples: list[Any], tasks: TaskSet) -> None:  # noqa: B027 - optional hook
+        """Called once with the run's samples, in order, and the benchmark's tasks (the one
+        asked in `tasks.chosen`), before any predict()."""
 
     @abstractmethod
     async def predict(self, item: EvalItem) -> SampleOutput: ...
@@ -63,7 +68,7 @@ class Model(ABC):
         """The served context window in tokens, where the endpoint says (after preflight)."""
         return None
 
-    def prompt_size(self, sample: Sample, mode: Mode,
+    def prompt_size(self, sample: Any, task: Task,
                     shapes: tuple[ClipShape, ClipShape]) -> PromptSize | None:
         """The size of the sample's request, where the model knows it exactly for its frames."""
         return None

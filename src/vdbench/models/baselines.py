@@ -10,22 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from vdbench.core.options import parse_options
-from vdbench.core.types import DiffPrediction, Mode, SampleOutput
-from vdbench.data.schema import Sample
+from vdbench.core.types import SampleOutput
 from vdbench.llm.context import CallContext
 from vdbench.models.base import EvalItem, Model
-
-# Content-free statements for open mode: what a model that ignores the videos could say.
-GENERIC_DIFFERENCES = (
-    "the movement is faster", "the movement is larger", "the body is lower",
-    "the arms are straighter", "the motion is smoother", "the stance is wider",
-    "the action takes longer", "the posture is more upright",
-)
+from vdbench.tasks.base import TaskSet
 
 
 class RandomModel(Model):
-    """Closed: uniform a/b per difference. Open: generic statements with random labels.
-    Every draw depends only on (seed, sample, key), never on the order of the run."""
+    """What the task says chance looks like (VidDiffBench closed: uniform a/b per difference;
+    open: generic statements with random labels). Every draw depends only on (seed, sample,
+    key), never on the order of the run."""
 
     needs_frames = False
 
@@ -36,16 +30,7 @@ class RandomModel(Model):
         return random.Random(hashlib.sha256("|".join((str(self.seed), *parts)).encode()).digest())
 
     async def predict(self, item: EvalItem) -> SampleOutput:
-        s = item.sample
-        if item.mode == "closed":
-            preds = {d.key: DiffPrediction(self._rng(s.sample_key, d.key).choice("ab"))  # type: ignore[arg-type]
-                     for d in s.closed_differences()}
-        else:
-            rng = self._rng(s.sample_key, "open")
-            n = min(s.n_differences_open_prediction, len(GENERIC_DIFFERENCES))
-            preds = {str(i): DiffPrediction(rng.choice("ab"), text)  # type: ignore[arg-type]
-                     for i, text in enumerate(rng.sample(GENERIC_DIFFERENCES, n))}
-        return SampleOutput(s.sample_key, preds)
+        return item.task.random_output(item.sample, self._rng)
 
     def provenance(self) -> dict:
         return {"name": self.name, "seed": self.seed}
@@ -59,12 +44,10 @@ class ReplayModel(Model):
 
     def __init__(self, path: str):
         self.name, self.path = f"replay:{path}", Path(path)
-        self._preds: dict[str, dict[str, DiffPrediction]] | None = None
+        self._preds: dict[str, Any] | None = None
 
-    def bind(self, samples: list[Sample], mode: Mode) -> None:
-        from vdbench.data.predictions import load_predictions
-
-        self._preds = load_predictions(self.path, samples, mode).predictions
+    def bind(self, samples: list[Any], tasks: TaskSet) -> None:
+        self._preds = tasks.read_predictions(self.path, samples, tasks.chosen.name).predictions
 
     async def predict(self, item: EvalItem) -> SampleOutput:
         assert self._preds is not None, "bind() first"
@@ -72,7 +55,7 @@ class ReplayModel(Model):
         if key not in self._preds:
             return SampleOutput(key, {}, status="missing",
                                 error=f"no entry in the replayed file {self.path}")
-        return SampleOutput(key, self._preds[key])
+        return item.task.replayed(key, self._preds[key])
 
     def provenance(self) -> dict:
         return {"name": self.name, "file": str(self.path)}

@@ -7,14 +7,16 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from vdbench.core.errors import InputError
-from vdbench.data.loader import Benchmark
+from vdbench.data.loaded import LoadedBenchmark
 from vdbench.models.base import Model
 from vdbench.pipeline.config import EvalConfig
+from vdbench.tasks.base import Task
 
 _WORKERS = 4  # planning opens each video and decodes one frame: mostly waiting on the disk
 
 
-def check_context(bench: Benchmark, cfg: EvalConfig, model: Model) -> int | None:
+def check_context(bench: LoadedBenchmark, cfg: EvalConfig, model: Model,
+                  task: Task) -> int | None:
     """The largest request's prompt tokens (None when the model's window or rules are not
     known); InputError naming the largest pair when any request cannot fit."""
     window = model.context_window
@@ -26,7 +28,7 @@ def check_context(bench: Benchmark, cfg: EvalConfig, model: Model) -> int | None
     with ThreadPoolExecutor(_WORKERS) as pool:
         shapes = list(pool.map(preparer.plan_pair, bench.samples))
     sized = [(sample, pair, size) for sample, pair in zip(bench.samples, shapes)
-             if (size := model.prompt_size(sample, cfg.mode, pair)) is not None]
+             if (size := model.prompt_size(sample, task, pair)) is not None]
     if not sized:
         return None
     sample, (a, b), size = max(sized, key=lambda item: item[2].total)

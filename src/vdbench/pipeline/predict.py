@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vdbench.core.errors import InputError, RunFailure
 from vdbench.core.types import SampleOutput, Status
-from vdbench.data.schema import Sample
 from vdbench.llm.errors import summarize
 from vdbench.models.base import EvalItem, Model
 from vdbench.pipeline.config import EvalConfig
+from vdbench.tasks.base import Task
 
 if TYPE_CHECKING:
     from vdbench.frames.pool import FramePool
@@ -48,7 +48,7 @@ def samples_in_flight(cfg: EvalConfig, n_samples: int, frame_workers: int = 0) -
 
 
 async def predict_all(
-    samples: list[Sample], model: Model, cfg: EvalConfig, video_root: Path,
+    samples: list[Any], model: Model, cfg: EvalConfig, task: Task, video_root: Path,
     observer: Observer | None = None,
 ) -> list[SampleOutput]:
     """Run the model on every sample, frames prepared ahead; failures recorded per sample."""
@@ -66,7 +66,7 @@ async def predict_all(
     window = samples_in_flight(cfg, len(samples), pool.workers if pool is not None else 0)
     in_flight = asyncio.Semaphore(window)
 
-    async def predict(sample: Sample) -> SampleOutput:
+    async def predict(sample: Any) -> SampleOutput:
         clips = None
         if pool is not None:
             try:
@@ -76,7 +76,7 @@ async def predict_all(
             except Exception as exc:  # a broken video fails its sample, not the run
                 return _failed(sample, "frame_error", exc)
         try:
-            return await model.predict(EvalItem(sample, cfg.mode, clips))
+            return await model.predict(EvalItem(sample, task, clips))
         except (InputError, RunFailure):
             raise
         except Exception as exc:
@@ -85,7 +85,7 @@ async def predict_all(
     # A bad configuration or a failure of the service stops the run: no new sample starts.
     refusals: list[InputError | RunFailure] = []
 
-    async def one(sample: Sample) -> SampleOutput | None:
+    async def one(sample: Any) -> SampleOutput | None:
         async with in_flight:
             if refusals:
                 return None
@@ -107,5 +107,5 @@ async def predict_all(
     return [o for o in outputs if o is not None]
 
 
-def _failed(sample: Sample, status: Status, exc: Exception) -> SampleOutput:
+def _failed(sample: Any, status: Status, exc: Exception) -> SampleOutput:
     return SampleOutput(sample.sample_key, {}, status=status, error=summarize(exc))

@@ -15,9 +15,9 @@ class ScoringSettings:
     judge: str = "default"  # --judge SPEC, for the tasks a judge scores
     concurrency: int = 8
     measure_judge: bool = True  # the judge's figures on its held-out gold set
-    tolerance_s: float = DEFAULT_TOLERANCE_S  # localization: how far from an annotated frame still counts (s)
+    tolerance_s: float = DEFAULT_TOLERANCE_S  # localization: seconds from an annotated frame
     # VidDiffBench's open-mode judge protocol (core.protocol.JudgeProtocol, asking order)
-    direction_batch: bool = False
+    direction_batch: int = 0
     batch_across_samples: bool = False
     annotated_order: bool = False
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from vdbench.core.protocol import AskingProtocol
@@ -15,6 +16,8 @@ from vdbench.core.types import SampleOutput
 from vdbench.frames.types import Clip
 from vdbench.llm.types import ChatRequest, GenerationConfig
 from vdbench.tasks.prompts import PromptSet
+
+Draw = Callable[..., random.Random]
 
 
 class Task(ABC):
@@ -42,8 +45,13 @@ class Task(ABC):
         return self.prompts.hashes(dict.fromkeys(self.templates(as_video)))
 
     @abstractmethod
-    def random_output(self, sample: Any, rng: random.Random) -> SampleOutput:
-        """The `random` baseline's answer: what chance looks like for this task."""
+    def random_output(self, sample: Any, draw: Draw) -> SampleOutput:
+        """The `random` baseline's answer: what chance looks like for this task. `draw(*parts)`
+        gives a generator seeded by the run's seed and the parts, never by the run's order."""
+
+    def replayed(self, sample_key: str, prediction: Any) -> SampleOutput:
+        """A prediction read from a file (`replay:PATH`) as the model's output."""
+        return SampleOutput(sample_key, prediction)
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,5 @@ class TaskSet:
 
     chosen: Task
     all: Mapping[str, Task]
+    # reads a prediction file for these samples (`replay:PATH`): the benchmark's own reader
+    read_predictions: Callable[[Path, list[Any], str], Any]

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vdbench.benchmarks.catalog import get_benchmark
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results, load_results
 from vdbench.core.types import DiffPrediction
-from vdbench.data.loader import Benchmark, Selection, load_benchmark
-from vdbench.data.predictions import load_predictions
+from vdbench.data.loader import Benchmark, Selection
 from vdbench.data.schema import Sample
 from vdbench.frames.spec import FrameSpec
 
@@ -117,8 +117,10 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     prov = results.provenance
     warnings: list[str] = []
     data = str(prov.get("dataset") or "mini")
-    bench = load_benchmark(data, selection_of(results), video_root=video_root,
-                           cache_dir=cache_dir, check_videos=False)
+    spec = get_benchmark(results.benchmark)
+    bench = spec.load(data, selection_of(results), video_root=video_root,
+                      cache_dir=cache_dir, check_videos=False, skip_missing=False,
+                      revision=None)
     recorded_rev = prov.get("revision")
     if recorded_rev and bench.revision != recorded_rev:
         warnings.append(f"the run was scored on dataset revision {recorded_rev}, but "
@@ -131,7 +133,7 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     judge = read_jsonl(run / "judge.jsonl") or []
 
     preds_source: str | None = None
-    preds: dict[str, dict[str, DiffPrediction]] = {}
+    preds: dict[str, Any] = {}
     candidates = [run / "predictions.json"]
     if isinstance(prov.get("predictions_file"), str):
         recorded_file = Path(prov["predictions_file"])
@@ -145,7 +147,7 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
                             "predicted descriptions and keyframes are not shown")
     else:
         try:
-            preds = load_predictions(path, bench.samples, results.mode).predictions
+            preds = spec.load_predictions(path, bench.samples, results.mode).predictions
             preds_source = str(path)
         except InputError as exc:
             warnings.append(f"the predictions could not be read: {exc}")
@@ -174,20 +176,21 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     for key, p in preds.items():
         if (rec := records.get(key)) is not None:
             rec.predictions = p
-    spec, recorded = frame_spec_of(results)
-    return RunRecord(run, results, bench, list(records.values()), spec, recorded, preds_source,
-                     warnings)
+    frames, recorded = frame_spec_of(results)
+    return RunRecord(run, results, bench, list(records.values()), frames, recorded,
+                     preds_source, warnings)
 
 
 def _protocol_frames(results: Results) -> FrameSpec:
     """The sampling of the run's protocol (paper when unrecorded): what its model would have
     been shown, not the fast protocol's defaults."""
+    from vdbench.benchmarks.catalog import get_benchmark
     from vdbench.core.protocol import get_protocol
-    from vdbench.pipeline.config import protocol_frame_spec
 
     name = (results.provenance.get("protocol") or {}).get("name", "paper")
+    spec = get_benchmark(results.benchmark)
     try:
-        return protocol_frame_spec(get_protocol(name))
+        return spec.frame_spec(spec.adapt_protocol(get_protocol(name)))
     except InputError:  # a protocol this vdbench does not know
         return FrameSpec()
 

@@ -226,7 +226,7 @@ def render_summary(rec: RunRecord) -> str:
            f'{esc(prov.get("dataset", "?"))} @ {esc(prov.get("revision", "?"))} · split '
            f'{esc(r.split)} · {r.n_samples} pairs · created {esc(prov.get("created", "?"))}</p>']
     average = r.metrics.get("split_average")
-    if len(r.by_split) > 1 and isinstance(average, (int, float)):
+    if len(r.by_split or {}) > 1 and isinstance(average, (int, float)):
         # the number the leaderboard ranks by: the average of the splits
         headline = _card(f"{metric}, average of splits", _pct(average),
                          f"all differences pooled {_pct(r.headline)}, 95% CI {_ci(r.ci95)}")
@@ -256,7 +256,7 @@ def render_summary(rec: RunRecord) -> str:
         out.append('<div class="caveat">incomplete: more samples failed than --max-failures '
                    f'allows; this result is never ranked.<ul class="notes">{errs}</ul></div>')
     out.append('<details class="more" open><summary>details and scores by split</summary>'
-               f'<div class="facts-wrap">{_facts(rec)}{_by_split(r.by_split, metric)}</div>'
+               f'<div class="facts-wrap">{_facts(rec)}{_by_split(r.by_split or {}, metric)}</div>'
                '</details>')
     return "\n".join(out)
 

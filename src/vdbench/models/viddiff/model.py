@@ -26,7 +26,7 @@ from typing import Any
 
 from vdbench.core.errors import InputError
 from vdbench.core.options import parse_options
-from vdbench.core.types import DiffPrediction, Mode, SampleOutput, Status
+from vdbench.core.types import DiffPrediction, SampleOutput, Status
 from vdbench.data.schema import Sample
 from vdbench.frames.spec import FrameSpec
 from vdbench.frames.types import Clip
@@ -47,6 +47,7 @@ from vdbench.models.viddiff.embeddings import make_embedder
 from vdbench.models.viddiff.ledger import STAGES, Ask, Ledger, StageFailed
 from vdbench.models.viddiff.localizer import Localization, Localizer
 from vdbench.models.viddiff.proposer import Candidate, Proposal, propose
+from vdbench.tasks.base import TaskSet
 from vdbench.tasks.matching import (
     MATCH_SCHEMA,
     enforce_matching,
@@ -121,10 +122,13 @@ class ViddiffModel(Model):
         return GenerationConfig(temperature=self.temperature, seed=seed,
                                 max_tokens=self.max_tokens, json_mode=True)
 
-    def bind(self, samples: list[Sample], mode: Mode) -> None:
-        self._check_mode(mode)
+    def bind(self, samples: list[Any], tasks: TaskSet) -> None:
+        if set(tasks.all) != {"closed", "open"}:
+            raise InputError("viddiff: the VidDiff method answers VidDiffBench's closed and "
+                             "open tasks only (--benchmark viddiffbench)")
+        self._check_mode(tasks.chosen.name)
 
-    def _check_mode(self, mode: Mode) -> None:
+    def _check_mode(self, mode: str) -> None:
         if mode == "open" and self.config.localizer == "oracle":
             raise InputError("viddiff: localizer=oracle needs --mode closed (proposed "
                              "differences have no annotated frames)")

@@ -1,9 +1,8 @@
-"""One scoring path for model runs and submitted files, closed or open, and the comparison
-of the two video orders under --swap."""
+"""VidDiffBench's scoring: one path for model runs and submitted files, closed or open, and
+the comparison of the two video orders under --swap."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from vdbench.core.results import HEADLINE
@@ -11,23 +10,16 @@ from vdbench.core.types import SampleOutput
 from vdbench.data.predictions import Predictions
 from vdbench.data.schema import Sample
 from vdbench.llm.context import CallContext
-from vdbench.pipeline.config import EvalConfig
 from vdbench.scoring.closed import closed_results, score_rows
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.judge.evaluate import measured_quality
 from vdbench.scoring.localization import localization_metrics
+from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.scoring.stats import binomial_test
 
 
-@dataclass
-class Scored:
-    results: dict[str, Any]  # the scoring part of results.json
-    rows: list[dict[str, Any]]
-    judge_log: list[dict[str, Any]] | None = None
-
-
 async def score_predictions(
-    samples: list[Sample], preds: Predictions, cfg: EvalConfig,
+    samples: list[Sample], preds: Predictions, cfg: ScoringSettings,
     statuses: dict[str, str] | None = None, judge: Judge | None = None,
     ctx: CallContext | None = None, matched_by: dict[str, Any] | None = None,
 ) -> Scored:
@@ -57,9 +49,9 @@ async def score_predictions(
                 await judge.preflight()
             rows, judge_log = await judge_open(
                 samples, preds, judge, statuses, cfg.concurrency,
-                direction_batch=cfg.protocol.judge.direction_batch,
-                batch_across_samples=cfg.protocol.judge.batch_across_samples,
-                annotated_order=cfg.protocol.asking.order == "annotated")
+                direction_batch=cfg.direction_batch,
+                batch_across_samples=cfg.batch_across_samples,
+                annotated_order=cfg.annotated_order)
             if cfg.measure_judge:
                 measured = await measured_quality(judge, cfg.concurrency)
         finally:
@@ -67,8 +59,8 @@ async def score_predictions(
                 await judge.aclose()
         results = open_results(samples, rows)
         results["judge"] = {**judge.identity(),
-                            "direction_batch": cfg.protocol.judge.direction_batch,
-                            "batch_across_samples": cfg.protocol.judge.batch_across_samples,
+                            "direction_batch": cfg.direction_batch,
+                            "batch_across_samples": cfg.batch_across_samples,
                             **({"measured": measured} if cfg.measure_judge else {})}
     localization = localization_metrics(samples, preds, rows, cfg.tolerance_s)
     if localization:
@@ -124,11 +116,11 @@ def swap_consistency(original: Predictions, swapped: Predictions, samples: list[
     return {"consistency": same / both if both else None, "n_answered_both": both}
 
 
-def swap_summary(cfg: EvalConfig, given: Scored, swapped: Scored, given_preds: Predictions,
+def swap_summary(mode: str, given: Scored, swapped: Scored, given_preds: Predictions,
                  swapped_preds: Predictions, samples: list[Sample]) -> dict[str, Any]:
-    metric = HEADLINE[cfg.mode]
+    metric = HEADLINE[mode]
     a, b = given.results["metrics"][metric], swapped.results["metrics"][metric]
     consistency = (swap_consistency(given_preds, swapped_preds, samples)
-                   if cfg.mode == "closed" else {"consistency": None})
+                   if mode == "closed" else {"consistency": None})
     return {"metric": metric, "original_order": a, "swapped_order": b,
             "mean": (a + b) / 2 if a is not None and b is not None else None, **consistency}

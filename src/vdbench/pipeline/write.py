@@ -1,0 +1,64 @@
+"""Writing a run folder (its layout: core.runfiles): predictions, outputs, scored rows, the
+judge's decisions, results.json, run.json and the metadata template for `submit`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from vdbench.core import runfiles
+from vdbench.core.io import write_json_atomic, write_jsonl_atomic
+from vdbench.core.results import Results
+from vdbench.core.runinfo import RunInfo
+from vdbench.core.types import SampleOutput
+from vdbench.data.loaded import LoadedBenchmark
+from vdbench.pipeline.config import EvalConfig
+from vdbench.scoring.settings import Scored
+
+
+def output_record(o: SampleOutput) -> dict[str, Any]:
+    """One line of outputs.jsonl."""
+    record = {"sample_key": o.sample_key, "status": o.status, "error": o.error,
+              "notes": o.notes, "raw": o.raw, "cost_usd": o.cost_usd,
+              "cost_by_stage": o.cost_by_stage, "n_requests": o.n_requests,
+              "n_cached": o.n_cached}
+    if o.response is not None:
+        record["response"] = o.response
+    return record
+
+
+def write_outputs(out: Path, scored: Scored, predictions: dict[str, Any] | None = None,
+                  outputs: list[SampleOutput] | None = None, suffix: str = "",
+                  results: Results | None = None) -> None:
+    """The files of one pass (`suffix`), and results.json when given. `predictions`: the
+    canonical prediction file's content."""
+    folder = runfiles.RunFolder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if predictions is not None:
+        write_json_atomic(folder.file(runfiles.PREDICTIONS, suffix), predictions)
+    if outputs is not None:
+        write_jsonl_atomic(folder.file(runfiles.OUTPUTS, suffix),
+                           [output_record(o) for o in outputs])
+    if scored.judge_log is not None:
+        write_jsonl_atomic(folder.file(runfiles.JUDGE, suffix), scored.judge_log)
+    write_jsonl_atomic(folder.file(runfiles.SAMPLES, suffix), scored.rows)
+    if results is not None:
+        write_json_atomic(folder.file(runfiles.RESULTS), results.to_json())
+
+
+def describe_run(out: Path, bench: LoadedBenchmark, cfg: EvalConfig, results: Results) -> None:
+    """run.json (what score, validate and submit of these predictions need) and a metadata
+    template for `submit` (fill in authors and link, save as predictions.meta.json)."""
+    judge = cfg.judge if cfg.spec.judged(cfg.task) and results.judge else None  # the spec
+    RunInfo(mode=cfg.task, data=cfg.data, data_revision=bench.revision,
+            split=cfg.selection.split, protocol=cfg.protocol.name, model=cfg.model,
+            selection={k: v for k, v in vars(cfg.selection).items()
+                       if v is not None and k != "split"}, judge=judge,
+            benchmark=cfg.benchmark).write(out)
+    snapshot = results.provenance.get("model", {}).get("model")
+    write_json_atomic(out / runfiles.METADATA_TEMPLATE, {
+        "method": cfg.model, "authors": "", "mode": cfg.task,
+        "date": dt.date.today().isoformat(), "link": None,
+        "model_snapshot": snapshot if isinstance(snapshot, str) else None,
+        "notes": f"vdbench eval, protocol {cfg.protocol.name}, seed {cfg.seed}"})
