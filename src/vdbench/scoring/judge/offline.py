@@ -1,9 +1,9 @@
 """The offline judge: deterministic, free, no network (docs/judging.md, "The offline judge").
 
-Matching reads each statement as a property (lexicon.py, properties.py: domain terms spelled
-out, direction words read on their scales and then taken out, leaving the property phrase:
-"the jump is higher" -> "jump height") and scores every annotated/predicted pair with a
-logistic model over the features in FEATURES:
+Matching reads each statement as a property (lexicon.py, its words in lexicon.json, and
+properties.py: domain terms spelled out, direction words read on their scales and then taken
+out, leaving the property phrase: "the jump is higher" -> "jump height") and scores every
+annotated/predicted pair with a logistic model over the features in FEATURES:
 
     the sentence similarity of the raw statements and of their property phrases, how well
     the words of the property phrases pair up (all-MiniLM-L6-v2 from the
@@ -72,16 +72,18 @@ def is_opposite(gt: str, pred: str) -> bool:
 def polarity(text: str) -> dict[str, int]:
     """Scale -> +1/-1 for the comparisons a statement makes ("higher", "more bent", "not
     faster"), negations and reversers applied; the scales and their + ends are
-    lexicon.SCALES' ("height": + is higher, "extension": + is straighter)."""
+    the "scales" of lexicon.json ("height": + is higher, "extension": + is straighter)."""
     st = Statement.parse(text)
+    generic = lexicon.load().generic_scales
     return {r.scale: r.sign * st.mod for r in st.readings
-            if r.weight >= 2 and r.scale not in lexicon.GENERIC_SCALES}
+            if r.weight >= 2 and r.scale not in generic}
 
 
 def _bag(text: str) -> Counter:
-    words = lexicon.rewrite(text).replace("-", " ").split()
-    return Counter(lexicon.SYNONYMS.get(s, s) for s in map(lexicon.stem, words)
-                   if s not in lexicon.STOP and s != "more")
+    lex = lexicon.load()
+    words = lex.rewrite(text).replace("-", " ").split()
+    return Counter(lex.synonyms.get(s, s) for s in map(lex.stem, words)
+                   if s not in lex.stop and s != "more")
 
 
 def _cosine(a: Counter, b: Counter) -> float:
@@ -115,9 +117,11 @@ def _may_match(gt: Statement, pred: Statement) -> bool:
 def _clash(a: Statement, b: Statement) -> bool:
     """Both statements compare, on scales of no common family ("the ball is dribbled higher"
     / "the ball is dribbled faster"): by the annotation rules, two properties."""
+    lex = lexicon.load()
+
     def compared(st: Statement) -> set[str]:
-        return {lexicon.FAMILY[r.scale][0] for r in st.readings if r.weight >= 2 and r.primary
-                and not r.quality and r.scale not in lexicon.GENERIC_SCALES}
+        return {lex.family[r.scale][0] for r in st.readings if r.weight >= 2 and r.primary
+                and not r.quality and r.scale not in lex.generic_scales}
     return bool(compared(a) and compared(b) and not a.families & b.families)
 
 
@@ -315,17 +319,9 @@ class OfflineJudge(Judge):
         return await asyncio.to_thread(self.opposite_pairs, pairs)
 
     def identity(self) -> dict[str, Any]:
-        rules = json.dumps([lexicon.REWRITES, lexicon.SYNONYM_GROUPS, lexicon.SCALES,
-                            lexicon.SECONDARY, lexicon.NEGATABLE, lexicon.EXTRA_WORDS,
-                            lexicon.SCALE_NOUNS, lexicon.QUANTITY, lexicon.LOCATIONS,
-                            lexicon.ALTERNATIVES, lexicon.QUALITY_READINGS,
-                            sorted(lexicon.MARKED), sorted(lexicon.QUALITY),
-                            sorted(lexicon.STOP), sorted(lexicon.GENERIC),
-                            sorted(lexicon.NEGATIONS), sorted(lexicon.REVERSERS),
-                            sorted(lexicon.INTENSIFIERS), lexicon.PHASE_GROUPS, FEATURES,
-                            NEIGHBOUR_SIMILARITY, PRODUCTS if self._products else [],
-                            direction.LEARNED if self._products else []],
-                           sort_keys=True)
+        rules = json.dumps([lexicon.load().digest, FEATURES, NEIGHBOUR_SIMILARITY,
+                            PRODUCTS if self._products else [],
+                            direction.LEARNED if self._products else []], sort_keys=True)
         learned = direction.weights() if self._products else (np.zeros(0), 0.0)
         weights = json.dumps([self.weights, self.coefficients.tolist(), learned[0].tolist(),
                               learned[1]], sort_keys=True)

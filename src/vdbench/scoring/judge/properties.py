@@ -5,12 +5,13 @@
     "the player gets more elevation"     -> about {}; height +1 (the noun, "more" of it)
     "the bow drifts toward the fingerboard" -> about {bow}; bowpos -1 (the fingerboard end)
 
-`Statement.parse` rewrites set phrases and domain terms (lexicon.REWRITES), stems the words,
-and reads the direction words on their scales (lexicon.SIGNED, SCALE_NOUNS, LOCATIONS,
-ALTERNATIVES) together with the negations and reversers ("not", "less", "fewer", "barely")
-that turn the statement around. What is left once the direction words are taken out is
-what the statement is about: its `prop` phrase (the direction words replaced by the names of
-their scales, so that "higher" and "lower" read alike) and its content words.
+`Statement.parse` rewrites set phrases and domain terms ("rewrites" in lexicon.json), stems
+the words, and reads the direction words on their scales (lexicon.Lexicon: signed,
+scale_nouns, locations, alternative) together with the negations and reversers ("not",
+"less", "fewer", "barely") that turn the statement around. What is left once the direction
+words are taken out is what the statement is about: its `prop` phrase (the direction words
+replaced by the names of their scales, so that "higher" and "lower" read alike) and its
+content words.
 
 `opposite(a, b)` compares two statements about the same property: on the scales both use,
 then on the alternatives of one choice, then on scales of one family, then on how much;
@@ -23,45 +24,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vdbench.scoring.judge.lexicon import (
-    ALTERNATIVES,
-    COPULAS,
-    FAMILY,
-    FAR,
-    GENERIC,
-    GENERIC_SCALES,
-    INTENSIFIERS,
-    LOCATIONS,
-    MARKED,
-    NEGATIONS,
-    NO_DIRECTION,
-    PHASES,
-    PLACE_PREPOSITIONS,
-    QUALITY,
-    QUALITY_READINGS,
-    QUANTITY_STEMS,
-    REVERSERS,
-    SCALE_NAMES,
-    SCALE_NOUN_STEMS,
-    SIGNED,
-    STOP,
-    SYNONYMS,
-    rewrite,
-    stem,
-)
+from vdbench.scoring.judge.lexicon import load
 
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*|\d+")
-_REVERSERS = {stem(w) for w in REVERSERS}
-_INTENSIFIERS = {stem(w) for w in INTENSIFIERS}
-_STOP = STOP | {stem(w) for w in STOP} | GENERIC | {stem(w) for w in GENERIC}
-_QUALITY = QUALITY | {stem(w) for w in QUALITY}
-_QUALITY_READINGS = {stem(w): v for w, v in QUALITY_READINGS.items()}
-_NO_DIRECTION = {stem(w) for w in NO_DIRECTION}
-_FAR = {stem(w) for w in FAR}
-_NEARNESS = {stem(w) for w in ("close near far away toward towards".split())}
-_MARKED = MARKED | {stem(w) for w in MARKED}
-_ALTERNATIVE = {w: k for k, group in enumerate(ALTERNATIVES) for w in group.split()}
-_LOCATION_STEMS = {stem(w): v for w, v in LOCATIONS.items()}
 _LINKS = {"is", "are", "was", "were", "be", "been", "the", "a", "an", "its", "their", "his",
           "her", "much", "even", "far", "slightly", "somewhat", "noticeably", "clearly"}
 SECONDARY_WEIGHT = 0.5
@@ -96,8 +61,9 @@ class Statement:
 
     @property
     def families(self) -> frozenset[str]:
-        return frozenset(FAMILY[r.scale][0] for r in self.readings
-                         if r.scale not in GENERIC_SCALES and not r.quality)
+        lex = load()
+        return frozenset(lex.family[r.scale][0] for r in self.readings
+                         if r.scale not in lex.generic_scales and not r.quality)
 
     def signed(self) -> dict[str, tuple[int, float, frozenset[str]]]:
         """Scale -> (sign with negations applied, weight, source stems)."""
@@ -111,8 +77,9 @@ class Statement:
 
 def _after_preposition(words: list[str], i: int) -> bool:
     """Is words[i] the object of a place preposition ("on the finger tips", "nearer its tip")?"""
+    lex = load()
     for j in range(i - 1, max(-1, i - 4), -1):
-        if words[j] in PLACE_PREPOSITIONS:
+        if words[j] in lex.place_prepositions:
             return True
         if words[j] not in ("the", "its", "their", "his", "her", "a", "finger", "flat",
                             "needle", "tail", "outer", "very"):
@@ -123,6 +90,7 @@ def _after_preposition(words: list[str], i: int) -> bool:
 def _quantity_of_noun(stems: list[str], i: int, nouns: set[int]) -> bool:
     """Does the size word at i say how much of a scale noun there is: "a greater height",
     "more elevation", "the speed is lower"?"""
+    lex = load()
     for j in (i + 1, i + 2):
         if j in nouns:
             return True
@@ -131,16 +99,17 @@ def _quantity_of_noun(stems: list[str], i: int, nouns: set[int]) -> bool:
     for j in range(i - 1, max(-1, i - 4), -1):
         if j in nouns:
             return True
-        if stems[j] not in _LINKS and stems[j] not in COPULAS:
+        if stems[j] not in _LINKS and stems[j] not in lex.copulas:
             break
     return False
 
 
 def _parse(text: str) -> Statement:
-    canon = rewrite(text)
+    lex = load()
+    canon = lex.rewrite(text)
     words = _TOKEN.findall(canon)
-    stems = [stem(w) for w in words]
-    nouns = {i for i, s in enumerate(stems) if s in SCALE_NOUN_STEMS}
+    stems = [lex.stem(w) for w in words]
+    nouns = {i for i, s in enumerate(stems) if s in lex.scale_nouns}
     trailing = bool(stems) and stems[-1] in ("more", "less", "few") or len(stems) > 1 and (
         stems[-2] in ("more", "less") and stems[-1] in ("frequent", "often"))
     # [position, scale, sign, weight, from a judgement word, primary reading]
@@ -178,22 +147,22 @@ def _parse(text: str) -> Statement:
 
     for i, (w, s) in enumerate(zip(words, stems)):
         nxt = stems[i + 1] if i + 1 < len(stems) else ""
-        plural_next = (i + 1 < len(words) and words[i + 1].endswith("s") and nxt not in _STOP
-                       and nxt not in SIGNED and nxt not in SCALE_NOUN_STEMS)
-        if w in NEGATIONS or s in _REVERSERS:
+        plural_next = (i + 1 < len(words) and words[i + 1].endswith("s") and nxt not in lex.ignored
+                       and nxt not in lex.signed and nxt not in lex.scale_nouns)
+        if w in lex.negations or s in lex.reversers:
             compares = True
             if s in ("less", "few"):
-                if nxt not in SIGNED and boost_previous(i, flip=True):  # "bent less"
+                if nxt not in lex.signed and boost_previous(i, flip=True):  # "bent less"
                     continue
                 if _quantity_of_noun(stems, i, nouns):  # "less splash"
                     quantity = -quantity
                     continue
-                if nxt in SIGNED:  # "less bent"
+                if nxt in lex.signed:  # "less bent"
                     boost = i + 2
                     pending = not pending
                 elif plural_next:
                     found.append([i, "count", -1, 2.0, False, True])  # "fewer somersaults"
-                elif not any(x in SIGNED for x in stems[i + 1:i + 3]):
+                elif not any(x in lex.signed for x in stems[i + 1:i + 3]):
                     found.append([i, "amount", -1, 2.0, False, True])  # "moves less"
                 else:
                     pending = not pending
@@ -201,77 +170,77 @@ def _parse(text: str) -> Statement:
             pending = not pending
             continue
         negated = pending or negating
-        if s in _INTENSIFIERS and (s in ("more", "much") or nxt in SIGNED
-                                   or nxt in _LOCATION_STEMS):
+        if s in lex.intensifiers and (s in ("more", "much") or nxt in lex.signed
+                                      or nxt in lex.locations):
             compares = True
-            if s in ("more", "much") and nxt not in SIGNED and boost_previous(i):  # "bent more"
+            if s in ("more", "much") and nxt not in lex.signed and boost_previous(i):  # "bent more"
                 continue
-            if nxt in _QUALITY and nxt not in SIGNED:  # "more controlled": a judgement
+            if nxt in lex.quality and nxt not in lex.signed:  # "more controlled": a judgement
                 boost = i + 2
                 continue
             if s == "more" and _quantity_of_noun(stems, i, nouns):
                 continue
-            if nxt in SIGNED:
+            if nxt in lex.signed:
                 boost = i + 2
                 continue
             if s == "more":
                 if plural_next:
                     found.append([i, "count", 1, 2.0, False, True])  # "more somersaults"
-                elif not any(x in SIGNED for x in stems[i + 1:i + 3]):
+                elif not any(x in lex.signed for x in stems[i + 1:i + 3]):
                     found.append([i, "amount", 1, 2.0, False, True])  # "the arms swing more"
                 continue
             if s == "much":
                 continue
-        if s in _QUALITY and s not in SIGNED:
+        if s in lex.quality and s not in lex.signed:
             quality.add(s)
-            if s in _QUALITY_READINGS:
-                scale, sign = _QUALITY_READINGS[s]
+            if s in lex.quality_readings:
+                scale, sign = lex.quality_readings[s]
                 comparative = w != s and w.endswith(("er", "ier")) or i <= boost or trailing
                 add([i, scale, sign, 2.0 if comparative else 1.0, True, True], negated)
                 signed_at.add(i)
                 pending = False
             continue
-        if s in _NO_DIRECTION:
+        if s in lex.no_direction:
             undirected = True
             continue
-        if w in _ALTERNATIVE:
+        if w in lex.alternative:
             if pending:  # "not with the laces": the statement as a whole is negated
                 mod, pending = -mod, False
-            alternatives.append((_ALTERNATIVE[w], w))
-            concepts.add(f"~alt{_ALTERNATIVE[w]}")
+            alternatives.append((lex.alternative[w], w))
+            concepts.add(f"~alt{lex.alternative[w]}")
             prop.append("choice")
             continue
-        if s in _LOCATION_STEMS and _after_preposition(words, i):
-            scale, sign = _LOCATION_STEMS[s]
+        if s in lex.locations and _after_preposition(words, i):
+            scale, sign = lex.locations[s]
             window = range(max(0, i - 4), i)
-            if any(stems[j] in _FAR for j in window):
+            if any(stems[j] in lex.far for j in window):
                 sign = -sign
-            near = {j for j in window if stems[j] in _NEARNESS}
+            near = {j for j in window if stems[j] in lex.nearness}
             found[:] = [f for f in found if f[0] not in near]  # "closer to" is not a distance
             comparative = trailing or any(stems[j] in ("more", "less", "far") or (
                 words[j].endswith(("er", "ier")) and j in near) for j in window)
             add([i, scale, sign, 2.0 if comparative else 1.0, False, True], negated)
             pending = False
-            concepts.add(f"~{FAMILY[scale][0]}")
-            prop.extend([w, SCALE_NAMES[scale]])
+            concepts.add(f"~{lex.family[scale][0]}")
+            prop.extend([w, lex.scale_names[scale]])
             continue
-        if s in _STOP:
+        if s in lex.ignored:
             continue
-        if s in QUANTITY_STEMS and s not in SCALE_NOUN_STEMS and _quantity_of_noun(stems, i,
-                                                                                    nouns):
-            quantity *= QUANTITY_STEMS[s]
+        if (s in lex.quantity and s not in lex.scale_nouns
+                and _quantity_of_noun(stems, i, nouns)):
+            quantity *= lex.quantity[s]
             compares = True
             continue
-        if s in SCALE_NOUN_STEMS:
-            scale, sign = SCALE_NOUN_STEMS[s]
+        if s in lex.scale_nouns:
+            scale, sign = lex.scale_nouns[s]
             noun_found.append((i, scale, -sign if pending else sign))
             pending = False
-            concepts.add(f"~{FAMILY[scale][0]}")
-            prop.append(SCALE_NAMES[scale] or w)
+            concepts.add(f"~{lex.family[scale][0]}")
+            prop.append(lex.scale_names[scale] or w)
             continue
-        if s in COPULAS and nxt not in ("at", "on"):
+        if s in lex.copulas and nxt not in ("at", "on"):
             continue
-        word_readings = SIGNED.get(s)
+        word_readings = lex.signed.get(s)
         if word_readings:
             comparative = (w != s and w.endswith(("er", "ier")) or i <= boost or trailing
                            or w.endswith("est"))
@@ -284,13 +253,13 @@ def _parse(text: str) -> Statement:
             negating = negated
             pending = False
             head = word_readings[0][0]
-            concepts.add(f"~{FAMILY[head][0]}")
-            name = SCALE_NAMES[head]
+            concepts.add(f"~{lex.family[head][0]}")
+            name = lex.scale_names[head]
             if name and name not in prop:
                 prop.append(name)
             continue
         negating = False
-        folded = SYNONYMS.get(s, s)
+        folded = lex.synonyms.get(s, s)
         concepts.add(folded)
         content.append(w)
         prop.append(w)
@@ -312,11 +281,11 @@ def _parse(text: str) -> Statement:
         entry[4] = entry[4] or primary
     readings = tuple(Reading(scale, 1 if total > 0 else -1, best, frozenset(src), q, prim)
                      for scale, (total, best, src, q, prim) in per_scale.items() if total)
-    main = max((f for f in found if f[1] not in GENERIC_SCALES),
+    main = max((f for f in found if f[1] not in lex.generic_scales),
                key=lambda f: f[3], default=None)
-    magnitude = -1 if main is not None and (words[main[0]] in _MARKED
-                                             or stems[main[0]] in _MARKED) else 1
-    phases = frozenset(PHASES[s] for s in stems if s in PHASES)
+    magnitude = -1 if main is not None and (words[main[0]] in lex.marked
+                                             or stems[main[0]] in lex.marked) else 1
+    phases = frozenset(lex.phases[s] for s in stems if s in lex.phases)
     named = any(not r.quality for r in readings) or bool(alternatives)
     vague = (bool(quality) and not named) or (undirected and not compares)
     return Statement(
@@ -340,11 +309,12 @@ def _vote(a: dict[str, tuple[int, float, frozenset[str]]],
 def _families(st: Statement) -> dict[str, tuple[int, float, frozenset[str]]]:
     """Family -> (sign, weight, sources): the statement's readings summed on each family's
     axis."""
+    lex = load()
     sums: dict[str, list] = {}
     for r in st.readings:
-        if r.scale in GENERIC_SCALES:
+        if r.scale in lex.generic_scales:
             continue
-        family, fsign = FAMILY[r.scale]
+        family, fsign = lex.family[r.scale]
         entry = sums.setdefault(family, [0.0, 0.0, frozenset()])
         entry[0] += r.sign * fsign * st.mod * r.weight
         entry[1] = max(entry[1], r.weight)
@@ -354,8 +324,9 @@ def _families(st: Statement) -> dict[str, tuple[int, float, frozenset[str]]]:
 
 def direction_votes(a: Statement, b: Statement) -> tuple[str, float]:
     """What decides whether `b` states the reverse of `a`, and the vote (< 0: reverse)."""
+    lex = load()
     sa, sb = a.signed(), b.signed()
-    specific = {k: v for k, v in sa.items() if k not in GENERIC_SCALES}
+    specific = {k: v for k, v in sa.items() if k not in lex.generic_scales}
     votes = _vote(specific, sb)
     alt_a, alt_b = dict(a.alternatives), dict(b.alternatives)
     for group, member in alt_a.items():
@@ -369,8 +340,8 @@ def direction_votes(a: Statement, b: Statement) -> tuple[str, float]:
         votes = FAMILY_WEIGHT * _vote({k: v for k, v in fa.items() if k in shared}, fb)
         if votes:
             return "family", votes
-    generic_a = [s * w for k, (s, w, _) in sa.items() if k in GENERIC_SCALES]
-    generic_b = [s * w for k, (s, w, _) in sb.items() if k in GENERIC_SCALES]
+    generic_a = [s * w for k, (s, w, _) in sa.items() if k in lex.generic_scales]
+    generic_b = [s * w for k, (s, w, _) in sb.items() if k in lex.generic_scales]
     if generic_a and generic_b and sum(generic_a) * sum(generic_b):
         return "amount", sum(generic_a) * sum(generic_b)
     # one says only "more" or "less", the other names an end: "less bow" / "shorter strokes"
