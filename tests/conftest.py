@@ -97,6 +97,7 @@ def pytest_sessionfinish(session, exitstatus):
     """After the suite: validate every results.json under pytest's temporary folders against
     schemas/results.schema.json; a non-conforming one fails the run."""
     import jsonschema
+
     from vdbench.core.results import SCHEMA_VERSION
 
     factory = getattr(session.config, "_tmp_path_factory", None)

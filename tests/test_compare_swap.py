@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from vdbench.benchmarks.viddiffbench.scoring import swap_consistency
 from vdbench.cli.main import main
 from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.models.base import EvalItem, Model
-from vdbench.benchmarks.viddiffbench.scoring import swap_consistency
 from vdbench.scoring.compare import compare_runs
 
 FLIP = {"a": "b", "b": "a"}

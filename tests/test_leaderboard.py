@@ -19,13 +19,13 @@ from board_helpers import (
     write_json,
     write_run,
 )
+from vdbench.benchmarks.viddiffbench.reported import CLOSED_ACCURACY, OPEN_RECALL
 from vdbench.cli.main import main as vdbench_main
 from vdbench.data.splits import HUB_ID
 from vdbench.leaderboard.build import build
 from vdbench.leaderboard.plot import draw, panels, x_range
 from vdbench.leaderboard.publish import write
 from vdbench.leaderboard.records import Cell, split_average
-from vdbench.benchmarks.viddiffbench.reported import CLOSED_ACCURACY, OPEN_RECALL
 
 ALL = {"easy": 0.7, "medium": 0.6, "hard": 0.5}
 

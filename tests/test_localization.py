@@ -10,12 +10,12 @@ import json
 import pytest
 
 from conftest import make_row
+from vdbench.benchmarks.viddiffbench.scoring import score_predictions
 from vdbench.cli.main import main
 from vdbench.core.types import DiffPrediction
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row
 from vdbench.pipeline.config import EvalConfig
-from vdbench.benchmarks.viddiffbench.scoring import score_predictions
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.localization import DEFAULT_TOLERANCE_S, localization_metrics
 from vdbench.scoring.open import judge_open

@@ -18,11 +18,11 @@ from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.data.schema import parse_row
 from vdbench.llm.types import GenerationConfig, TextPart, VideoPart
-from vdbench.tasks.viddiffbench import GENERIC_DIFFERENCES
 from vdbench.scoring.closed import ScoredDifference
 from vdbench.scoring.judge.base import Judge
 from vdbench.scoring.open import enforce_matching, judge_open, open_block, open_results
 from vdbench.tasks.open import build_open_request, parse_open_reply
+from vdbench.tasks.viddiffbench import GENERIC_DIFFERENCES
 
 
 def capped_sample(cap: int = 3):

@@ -19,12 +19,13 @@ from typing import Any
 from vdbench.core.protocol import Protocol
 from vdbench.core.types import SampleOutput
 from vdbench.data.loaded import LoadedBenchmark
+from vdbench.data.predictions import LoadedPredictions
 from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
 
-__all__ = ["BenchmarkSpec", "LoadedBenchmark", "Reported"]
+__all__ = ["BenchmarkSpec", "LoadedBenchmark", "LoadedPredictions", "Reported"]
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,19 @@ class BenchmarkSpec(ABC):
         """A run's outputs as the predictions its scorer reads."""
 
     @abstractmethod
-    def load_predictions(self, path: Path, samples: list[Any], mode: str) -> Any:
-        """A prediction file read strictly (every format the benchmark accepts): an object
-        with .predictions, .format and .missing_samples; InputError naming what is wrong."""
+    def parse_predictions(self, raw: Any, samples: list[Any], mode: str, *, strict: bool,
+                          where: str) -> LoadedPredictions:
+        """Parsed JSON read as predictions (every format the benchmark accepts); InputError
+        listing each problem with its sample and key. strict (`vdbench validate`): a sample
+        or item without an answer is a problem too, not a wrong answer."""
+
+    def load_predictions(self, path: Path, samples: list[Any], mode: str, *,
+                         strict: bool = False) -> LoadedPredictions:
+        """A prediction file, embedded in a submission or not, read and parsed."""
+        from vdbench.data.predictions import load_predictions
+
+        return load_predictions(path, samples, mode, strict=strict,
+                                parse=self.parse_predictions)
 
     @abstractmethod
     def predictions_to_json(self, predictions: Any) -> dict[str, Any]:

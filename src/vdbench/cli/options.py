@@ -78,9 +78,10 @@ DEFAULTS = {"benchmark": DEFAULT_BENCHMARK, "data": defaults.DATA, "split": defa
 
 
 def resolve_source(args: argparse.Namespace, predictions: Path | None = None) -> None:
-    """Fill --benchmark, --data, --split, --mode and --judge: the command line first, then the run.json
-    beside a prediction file made by `vdbench eval`, then the defaults. `args.defaulted`
-    names the ones that fell to the defaults, for commands that must say so."""
+    """Fill --benchmark, --data, --split, --mode and --judge: the command line first, then
+    the run.json beside a prediction file made by `vdbench eval`, then the defaults.
+    `args.defaulted` names the ones that fell to the defaults, for commands that must say
+    so."""
     from vdbench.core.runinfo import run_info_beside
 
     info = run_info_beside(predictions) if predictions is not None else None

@@ -8,6 +8,7 @@ Public code: a list aligned with the chosen split's sample order, same values.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ Predictions = dict[str, dict[str, DiffPrediction]]
 
 @dataclass
 class LoadedPredictions:
-    predictions: Predictions
-    format: str  # "canonical" or "list"
+    predictions: dict[str, Any]  # sample_key -> the benchmark's prediction (VidDiffBench:
+    # diff key -> DiffPrediction)
+    format: str  # "canonical", or the name of another accepted format ("list")
     missing_samples: list[str]  # samples of the split with no entry (scored as wrong)
 
 
@@ -109,14 +111,17 @@ def read_json_file(path: Path) -> Any:
 
 
 def load_predictions(
-    path: str | Path, samples: list[Sample], mode: Mode = "closed", *, strict: bool = False
+    path: str | Path, samples: list[Any], mode: str = "closed", *, strict: bool = False,
+    parse: Callable[..., LoadedPredictions] | None = None,
 ) -> LoadedPredictions:
     """Read and validate a prediction file against the samples; every problem is listed, a
-    key given twice among them (as `vdbench validate` does)."""
+    key given twice among them (as `vdbench validate` does). `parse`: the benchmark's reader
+    of the parsed JSON (VidDiffBench's parse_predictions by default)."""
     raw = embedded_predictions(read_json_file(Path(path)))
     duplicates = duplicate_keys(raw)
     try:
-        loaded = parse_predictions(raw, samples, mode, strict=strict, where=str(path))
+        read: Callable[..., LoadedPredictions] = parse or parse_predictions
+        loaded = read(raw, samples, mode, strict=strict, where=str(path))
     except InputError as exc:
         if not duplicates:
             raise

@@ -13,6 +13,7 @@ import json
 import threading
 from pathlib import Path
 
+from vdbench.core import defaults
 from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
 from vdbench.data.splits import VIDEO_SOURCES
@@ -22,7 +23,7 @@ from vdbench.frames.store import CACHE_VERSION, ClipStore, content_fingerprint
 from vdbench.frames.types import Clip, ClipShape, Frame
 from vdbench.frames.video import linked_outside, open_video
 
-DEFAULT_FRAME_CACHE_GB = 20.0  # --frame-cache-gb
+DEFAULT_FRAME_CACHE_GB = defaults.FRAME_CACHE_GB  # --frame-cache-gb
 
 
 class FramePreparer:

@@ -59,7 +59,7 @@ class EvalConfig:
     seed: int = defaults.SEED
     concurrency: int = defaults.CONCURRENCY
     cache_dir: Path | None = None
-    frame_cache_gb: float = defaults.FRAME_CACHE_GB  # --frame-cache-gb: the frame cache's size limit (LRU)
+    frame_cache_gb: float = defaults.FRAME_CACHE_GB  # --frame-cache-gb: the LRU size limit
     video_root: Path | None = None
     skip_missing: bool = False
     frame_spec: FrameSpec | None = None  # None: the protocol's, with frame_overrides on top
@@ -74,9 +74,9 @@ class EvalConfig:
     epochs: int = defaults.EPOCHS  # --epochs N: each sample N times, seeds seed .. seed+N-1
     tolerance_s: float = DEFAULT_TOLERANCE_S
     measure_judge: bool = True  # open mode: the judge's figures on the held-out gold set
-    max_failures: str = defaults.MAX_FAILURES  # samples that may fail and the run still count: "N" or "P%"
+    max_failures: str = defaults.MAX_FAILURES  # samples that may fail: "N" or "P%"
     price: str | None = None  # --price INPUT_PER_M,OUTPUT_PER_M for unpriced models
-    protocol_name: str = defaults.PROTOCOL  # --protocol: what models are shown and asked (core.protocol)
+    protocol_name: str = defaults.PROTOCOL  # --protocol: what models are shown and asked
     prompts_dir: Path | None = None  # --prompts DIR: templates that replace vdbench's own
     # --model-option KEY=VALUE: the retry keys are the run's, the rest the model factory's
     model_options: dict[str, Any] = field(default_factory=dict)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vdbench.core import defaults
 from vdbench.scoring.localization import DEFAULT_TOLERANCE_S
 
 
@@ -13,7 +14,7 @@ from vdbench.scoring.localization import DEFAULT_TOLERANCE_S
 class ScoringSettings:
     mode: str
     judge: str = "default"  # --judge SPEC, for the tasks a judge scores
-    concurrency: int = 8
+    concurrency: int = defaults.CONCURRENCY
     measure_judge: bool = True  # the judge's figures on its held-out gold set
     tolerance_s: float = DEFAULT_TOLERANCE_S  # localization: seconds from an annotated frame
     # VidDiffBench's open-mode judge protocol (core.protocol.JudgeProtocol, asking order)

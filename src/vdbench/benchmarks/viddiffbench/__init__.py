@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, Reported
+from vdbench.benchmarks.spec import (
+    BenchmarkSpec,
+    LoadedBenchmark,
+    LoadedPredictions,
+    Reported,
+)
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
 from vdbench.data.splits import HUB_ID, SPLITS
@@ -49,10 +54,12 @@ class VidDiffBench(BenchmarkSpec):
 
         return as_predictions(outputs)
 
-    def load_predictions(self, path: Path, samples: list[Any], mode: str) -> Any:
-        from vdbench.data.predictions import load_predictions
+    def parse_predictions(self, raw: Any, samples: list[Any], mode: str, *, strict: bool,
+                          where: str) -> LoadedPredictions:
+        from vdbench.data.predictions import parse_predictions
 
-        return load_predictions(path, samples, mode)  # type: ignore[arg-type]
+        return parse_predictions(raw, samples, mode, strict=strict,  # type: ignore[arg-type]
+                                 where=where)
 
     def predictions_to_json(self, predictions: Any) -> dict[str, Any]:
         from vdbench.data.predictions import predictions_to_json
