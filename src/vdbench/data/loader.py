@@ -46,15 +46,18 @@ class Selection:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        if self.split not in (*SPLITS, "all"):
-            raise InputError(f"--split: {self.split!r} is not a split"
-                             f"{did_you_mean(self.split, (*SPLITS, 'all'))}; give easy, medium, "
-                             "hard or all")
         for name, value in (("--per-action", self.per_action), ("--limit", self.limit)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise InputError(f"{name}: expected a whole number, got {value!r}")
             if value is not None and value < 1:
                 raise InputError(f"{name}: must be at least 1, got {value}")
+
+    def check_split(self, splits: tuple[str, ...]) -> None:
+        """--split names one of the benchmark's splits, or all."""
+        if self.split not in (*splits, "all"):
+            raise InputError(f"--split: {self.split!r} is not a split"
+                             f"{did_you_mean(self.split, (*splits, 'all'))}; give "
+                             f"{', '.join(splits)} or all")
 
     def check_names(self, samples: list[Sample], data: str) -> None:
         """A --domain or --action the data does not have is a typo until shown otherwise."""
@@ -181,6 +184,7 @@ def load_benchmark(
 ) -> Benchmark:
     """The samples of `data` ("mini", a local folder, or a hub id pinned to `revision`)."""
     selection = selection or Selection()
+    selection.check_split(SPLITS)
     if revision is not None and (data == "mini" or Path(data).is_dir()):
         raise InputError(f"--data-revision: only a hub id has revisions, not --data {data}")
     if data == "mini":
