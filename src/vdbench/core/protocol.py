@@ -13,8 +13,9 @@ from typing import Any, Literal
 from vdbench.core.errors import InputError
 
 # What happens when a pair has more frames than the cap: "refuse" stops the run naming the
-# pair (the reference raises), "thin_each" thins each video evenly to half the cap.
-OverCap = Literal["refuse", "thin_each"]
+# pair (the reference raises), "thin_each" thins each video evenly to half the cap,
+# "keep_first" keeps each video's first half-the-cap frames (ViDiC-1K's scripts truncate).
+OverCap = Literal["refuse", "thin_each", "keep_first"]
 
 LMM_FPS = {"fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0}
 

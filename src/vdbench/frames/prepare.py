@@ -72,7 +72,7 @@ class FramePreparer:
     def _plan(self, path: Path, ref: VideoRef, fps: float, max_frames: int | None) -> ClipShape:
         video = open_video(path)
         try:
-            sel = select_frames(ref, video.n_frames, fps, max_frames)
+            sel = select_frames(ref, video.n_frames, fps, max_frames, self.spec.keep_first)
             _, first = next(iter(video.read(sel.indices[:1], self.spec.shown_size)))
         except StopIteration:
             raise InputError(f"{path}: no frames could be decoded from the video") from None
@@ -141,6 +141,8 @@ class FramePreparer:
             "jpeg_quality": self.spec.jpeg_quality,
             "format": self.spec.image_format,
         }
+        if self.spec.keep_first:  # absent otherwise, so older cache entries still hit
+            fields["keep_first"] = True
         if self.spec.pixels is not None:  # absent otherwise, so older cache entries still hit
             fields["pixels"] = self.spec.pixels.to_dict()
         return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
@@ -161,7 +163,7 @@ class FramePreparer:
                key: str) -> Clip:
         video = open_video(path)
         try:
-            sel = select_frames(ref, video.n_frames, fps, max_frames)
+            sel = select_frames(ref, video.n_frames, fps, max_frames, self.spec.keep_first)
             encoded = {
                 i: encode_frame(image, self.spec)
                 for i, image in video.read(sel.indices, self.spec.shown_size)

@@ -18,8 +18,9 @@ class FrameSpec:
     fps_by_domain: dict[str, float] = field(default_factory=dict, hash=False)  # wins over fps
     max_frames: int | None = PAPER_MAX_FRAMES  # both videos of a pair together; None: no cap
     # Over the cap: "thin_each" thins each video evenly to half of it; "refuse" fails the pair
-    # (the reference code raises rather than thinning).
-    over_cap: Literal["thin_each", "refuse"] = "thin_each"
+    # (the reference code raises rather than thinning); "keep_first" keeps each video's first
+    # half-of-the-cap frames and drops the rest (ViDiC-1K's inference scripts truncate).
+    over_cap: Literal["thin_each", "refuse", "keep_first"] = "thin_each"
     long_side: int | None = 512  # shrink so the longer side is at most this; None: as decoded
     jpeg_quality: int = 85
     image_format: Literal["jpeg", "png"] = "jpeg"  # png: lossless, as the reference sends
@@ -48,6 +49,11 @@ class FrameSpec:
         if self.max_frames is None or self.over_cap == "refuse":
             return None
         return self.max_frames // 2
+
+    @property
+    def keep_first(self) -> bool:
+        """Whether a video over its share of the cap keeps its first frames (not thinned)."""
+        return self.over_cap == "keep_first"
 
     def target_fps(self, domain: str) -> float:
         if domain in self.fps_by_domain:
@@ -95,9 +101,9 @@ def even_pick(items: Sequence[T], k: int) -> list[T]:
 
 
 def select_frames(ref: VideoRef, n_available: int, target_fps: float,
-                  max_frames: int | None) -> Selection:
+                  max_frames: int | None, keep_first: bool = False) -> Selection:
     """Which frames of `ref` to keep: the paper's integer step, then an even thinning to the cap
-    (None: no cap)."""
+    (None: no cap), or with `keep_first` the first `max_frames` of them (the rate is kept)."""
     if target_fps <= 0 or (max_frames is not None and max_frames < 1):
         raise ValueError(f"target_fps and max_frames must be positive ({target_fps}, {max_frames})")
     clip = range(n_available)[ref.trim]
@@ -112,7 +118,9 @@ def select_frames(ref: VideoRef, n_available: int, target_fps: float,
     candidates: Sequence[int] = clip[::step]
     fps = clip_fps / step
     n = len(candidates)
-    if max_frames is not None and n > max_frames:
+    if max_frames is not None and n > max_frames and keep_first:
+        candidates = candidates[:max_frames]
+    elif max_frames is not None and n > max_frames:
         candidates = even_pick(candidates, max_frames)
         fps *= max_frames / n
     start = clip[0]

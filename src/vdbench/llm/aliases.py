@@ -27,6 +27,9 @@ ALIASES: tuple[Alias, ...] = (
           "GPT-4o, the snapshot in the reference code's config", OPENAI_NEEDS),
     Alias("gpt-4o-mini", "openai", "gpt-4o-mini-2024-07-18",
           "GPT-4o mini (the reference code's direction-check judge)", OPENAI_NEEDS),
+    Alias("gpt-5-mini", "openai", "gpt-5-mini-2025-08-07",
+          "GPT-5 mini (ViDiC-1K's checklist judge; the authors' code names the undated "
+          "gpt-5-mini); a reasoning model: temperature 1 only", OPENAI_NEEDS),
     Alias("gpt-4.1", "openai", "gpt-4.1-2025-04-14", "GPT-4.1", OPENAI_NEEDS),
     Alias("qwen2-vl-7b", "vllm", "Qwen/Qwen2-VL-7B-Instruct",
           "Qwen2-VL-7B-Instruct served by vLLM, videos sent as videos", VLLM_NEEDS),

@@ -28,6 +28,9 @@ PRICES: dict[str, Price] = {
     "gpt-4o-2024-05-13": Price(5.00, 15.00),  # the reference's VidDiff differencer
     "gpt-4o-mini-2024-07-18": Price(0.15, 0.60),
     "gpt-4.1-2025-04-14": Price(2.00, 8.00),
+    # as listed in GitHub's Copilot models-and-pricing table (OpenAI's own page was not
+    # reachable when pinned): check https://openai.com/api/pricing
+    "gpt-5-mini-2025-08-07": Price(0.25, 2.00),
     "claude-3-5-sonnet-20240620": Price(3.00, 15.00),
     "claude-3-5-sonnet-20241022": Price(3.00, 15.00),
     "claude-sonnet-4-20250514": Price(3.00, 15.00),

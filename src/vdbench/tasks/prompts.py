@@ -3,6 +3,10 @@ with named placeholders in Python's str.format syntax (`{action_description}`; a
 is written twice, `{{` and `}}`). A template is its file's text, verbatim (a final newline is
 part of it).
 
+A benchmark may bring its own templates: a `TemplateRegistry` (its placeholder specs and the
+folder of its files), passed to `PromptSet.from_dir(DIR, registry)` and `PromptSet.default`;
+vdbench's registry (`DEFAULT_REGISTRY`, VidDiffBench's templates) is the default.
+
 `PromptSet.from_dir(DIR)` is vdbench's set with every file of DIR named like one of ours
 (`closed.txt`, ...) in place of ours: `--prompts DIR`. A user's template is checked when it is
 read: its name must be one of ours, and its placeholders those the template is filled with
@@ -17,7 +21,7 @@ import functools
 import hashlib
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -106,6 +110,20 @@ PLACEHOLDERS: Mapping[str, Placeholders] = MappingProxyType({
     "viddiff_system": Placeholders(),
 })
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one per benchmark
+class TemplateRegistry:
+    """The templates a benchmark sends: name -> placeholders, each read from
+    `directory/NAME.txt`."""
+
+    placeholders: Mapping[str, Placeholders]
+    directory: Path
+
+    def spec(self, name: str) -> Placeholders:
+        return self.placeholders[name]
+
+
+DEFAULT_REGISTRY = TemplateRegistry(PLACEHOLDERS, PACKAGED_DIR)
+
 # A value of each type to try a template with when it is read, so that a format spec that
 # does not fit its value (`{action:d}`) is reported before the run, not in the middle of it.
 _PROBES: Mapping[type, Any] = MappingProxyType({str: "text", int: 2, float: 2.5})
@@ -120,6 +138,8 @@ class Template:
     name: str
     text: str
     source: str  # "vdbench" or the user's file
+    # what it is filled with; None: vdbench's registry (PLACEHOLDERS[name])
+    placeholders: Placeholders | None = field(default=None, compare=False, repr=False)
 
     @property
     def hash(self) -> str:
@@ -132,7 +152,7 @@ class Template:
     def render(self, **values: Any) -> str:
         """Fill the template. The caller passes every value the template may use (a
         programming error otherwise); the template uses those it names."""
-        expected = PLACEHOLDERS[self.name].types()
+        expected = (self.placeholders or PLACEHOLDERS[self.name]).types()
         if set(values) != set(expected):
             raise TypeError(f"template {self.name!r} is filled with {sorted(expected)}, "
                             f"got {sorted(values)}")
@@ -151,22 +171,24 @@ class PromptSet:
     directory: Path | None = None
 
     @classmethod
-    def from_dir(cls, user_dir: Path | None) -> PromptSet:
+    def from_dir(cls, user_dir: Path | None,
+                 registry: TemplateRegistry = DEFAULT_REGISTRY) -> PromptSet:
         if user_dir is None:
-            return _packaged()
-        base = _packaged()
-        found = _read_user_dir(Path(user_dir))
+            return _packaged(registry)
+        base = _packaged(registry)
+        found = _read_user_dir(Path(user_dir), registry)
         return cls(tuple(found.get(t.name, t) for t in base.templates), Path(user_dir))
 
     @classmethod
-    def default(cls) -> PromptSet:
-        return _packaged()
+    def default(cls, registry: TemplateRegistry = DEFAULT_REGISTRY) -> PromptSet:
+        return _packaged(registry)
 
     def load(self, name: str) -> Template:
         for template in self.templates:
             if template.name == name:
                 return template
-        raise KeyError(f"no prompt template {name!r}; known: {', '.join(PLACEHOLDERS)}")
+        known = ", ".join(t.name for t in self.templates)
+        raise KeyError(f"no prompt template {name!r}; known: {known}")
 
     def render(self, name: str, **values: Any) -> str:
         return self.load(name).render(**values)
@@ -194,23 +216,24 @@ class PromptSet:
         return [t.name for t in self.templates if t.source != "vdbench"]
 
 
-@functools.lru_cache(maxsize=1)
-def _packaged() -> PromptSet:
+@functools.lru_cache(maxsize=8)
+def _packaged(registry: TemplateRegistry = DEFAULT_REGISTRY) -> PromptSet:
     templates = []
-    for name in PLACEHOLDERS:
-        path = PACKAGED_DIR / f"{name}{SUFFIX}"
+    for name, spec in registry.placeholders.items():
+        path = registry.directory / f"{name}{SUFFIX}"
         text = path.read_text(encoding="utf-8")
-        problems = check_template(name, text)
+        problems = check_template(name, text, registry)
         if problems:  # a packaging mistake, never the user's
             raise RuntimeError(f"vdbench's template {path}: {'; '.join(problems)}")
-        templates.append(Template(name, text, "vdbench"))
+        templates.append(Template(name, text, "vdbench", spec))
     return PromptSet(tuple(templates))
 
 
-def _read_user_dir(user_dir: Path) -> dict[str, Template]:
+def _read_user_dir(user_dir: Path, registry: TemplateRegistry = DEFAULT_REGISTRY
+                   ) -> dict[str, Template]:
     if not user_dir.is_dir():
         raise InputError(f"--prompts {user_dir}: not a folder")
-    known = [f"{name}{SUFFIX}" for name in PLACEHOLDERS]
+    known = [f"{name}{SUFFIX}" for name in registry.placeholders]
     found: dict[str, Template] = {}
     problems: list[str] = []
     for path in sorted(user_dir.iterdir()):
@@ -225,8 +248,8 @@ def _read_user_dir(user_dir: Path) -> dict[str, Template]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot be read as UTF-8 text ({exc})")
             continue
-        problems += [f"{path}: {p}" for p in check_template(name, text)]
-        found[name] = Template(name, text, str(path))
+        problems += [f"{path}: {p}" for p in check_template(name, text, registry)]
+        found[name] = Template(name, text, str(path), registry.spec(name))
     if problems:
         raise InputError(f"--prompts {user_dir}: {len(problems)} problem(s)", problems=problems)
     return found
@@ -248,9 +271,10 @@ def _braces(names: Iterable[str]) -> str:
     return ", ".join("{" + n + "}" for n in sorted(names))
 
 
-def check_template(name: str, text: str) -> list[str]:
+def check_template(name: str, text: str,
+                   registry: TemplateRegistry = DEFAULT_REGISTRY) -> list[str]:
     """What is wrong with `text` as template `name`: [] when it can be used."""
-    spec = PLACEHOLDERS[name]
+    spec = registry.spec(name)
     try:
         used = _fields(text)
     except ValueError as exc:
@@ -273,7 +297,7 @@ def check_template(name: str, text: str) -> list[str]:
     if unknown:
         problems.append(f"unknown placeholder(s) {_braces(unknown)}")
     if unknown or missing or unmet or odd:
-        problems[-1] += f" (template {name!r} takes: {describe(name)})"
+        problems[-1] += f" (template {name!r} takes: {describe(name, registry)})"
         return problems
     try:
         text.format(**{n: _PROBES[t] for n, t in types.items()})
@@ -282,9 +306,9 @@ def check_template(name: str, text: str) -> list[str]:
     return problems
 
 
-def describe(name: str) -> str:
+def describe(name: str, registry: TemplateRegistry = DEFAULT_REGISTRY) -> str:
     """The placeholders of template `name`, for messages and docs."""
-    spec = PLACEHOLDERS[name]
+    spec = registry.spec(name)
     parts = []
     if spec.required:
         parts.append(f"required {_braces(spec.required)}")
