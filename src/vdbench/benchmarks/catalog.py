@@ -17,6 +17,7 @@ DEFAULT_BENCHMARK = "viddiffbench"
 
 BUILTIN: dict[str, str] = {
     "viddiffbench": "vdbench.benchmarks.viddiffbench:SPEC",
+    "vidic": "vdbench.benchmarks.vidic:SPEC",
 }
 
 

@@ -39,6 +39,7 @@ class Reported:
     source: str  # where the numbers are printed: paper, table, repository file
     judge: str | None = None  # who scored them, where a judge did
     snapshot: str | None = None  # the model snapshot, where the paper names it
+    notes: str = ""
 
 
 class BenchmarkSpec(ABC):

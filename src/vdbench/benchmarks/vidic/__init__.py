@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, Reported
+from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, LoadedPredictions, Reported
 from vdbench.core.protocol import (
     FramesProtocol,
     GenerationProtocol,
@@ -101,10 +101,11 @@ class VidicSpec(BenchmarkSpec):
         return {o.sample_key: o.response for o in outputs
                 if o.status == "ok" and o.response}
 
-    def load_predictions(self, path: Path, samples: list[Any], mode: str) -> Any:
-        from vdbench.benchmarks.vidic.predictions import load_responses
+    def parse_predictions(self, raw: Any, samples: list[Any], mode: str, *, strict: bool,
+                          where: str) -> LoadedPredictions:
+        from vdbench.benchmarks.vidic.predictions import parse_responses
 
-        return load_responses(path, samples)
+        return parse_responses(raw, samples, strict=strict, where=where)
 
     def predictions_to_json(self, predictions: Any) -> dict[str, Any]:
         from vdbench.benchmarks.vidic.predictions import responses_to_json

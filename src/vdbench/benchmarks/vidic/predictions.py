@@ -9,22 +9,13 @@ response given as an object is read as its JSON text, as their judge does."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.vidic.sample import VidicSample
 from vdbench.core.errors import InputError
-from vdbench.data.predictions import duplicate_keys, embedded_predictions, read_json_file
+from vdbench.data.predictions import LoadedPredictions
 
 Responses = dict[str, str]  # sample_key -> the model's comparison text
-
-
-@dataclass
-class LoadedResponses:
-    predictions: Responses
-    format: str  # "canonical" or "published"
-    missing_samples: list[str]  # samples with no entry (every item scored wrong)
 
 
 def _norm(path: str) -> str:
@@ -34,26 +25,27 @@ def _norm(path: str) -> str:
     return p.removeprefix("data/")
 
 
-def load_responses(path: Path, samples: list[VidicSample]) -> LoadedResponses:
-    path = Path(path)
-    raw = embedded_predictions(read_json_file(path))
-    problems = duplicate_keys(raw)
+def parse_responses(raw: Any, samples: list[VidicSample], *, strict: bool = False,
+                    where: str = "predictions") -> LoadedPredictions:
+    """Parsed JSON (either format) read against the samples; strict (`vdbench validate`): a
+    sample without a response is a problem too, not a wrong answer."""
     if isinstance(raw, list):
-        found, more = _published(raw, samples)
+        found, problems = _published(raw, samples)
         fmt = "published"
     elif isinstance(raw, dict):
-        found, more = _canonical(raw, samples)
+        found, problems = _canonical(raw, samples)
         fmt = "canonical"
     else:
-        raise InputError(f"{path}: a ViDiC-1K prediction file is an object "
+        raise InputError(f"{where}: a ViDiC-1K prediction file is an object "
                          '{"SAMPLE_KEY": {"response": TEXT}} or the published list of '
                          '{"video1_path", "video2_path", "response"}; got '
                          f"{type(raw).__name__}")
-    problems += more
-    if problems:
-        raise InputError(f"{path}: {len(problems)} problem(s)", problems=problems)
     missing = [s.sample_key for s in samples if s.sample_key not in found]
-    return LoadedResponses(found, fmt, missing)
+    if strict:
+        problems += [f"sample {k!r}: missing" for k in missing]
+    if problems:
+        raise InputError(f"{where}: {len(problems)} problem(s)", problems=problems)
+    return LoadedPredictions(found, fmt, missing)
 
 
 def _text(value: Any, where: str, problems: list[str]) -> str | None:

@@ -61,8 +61,11 @@ NOTES = {
 
 
 def reported_rows() -> list[Reported]:
-    return [Reported(method, "compare",
-                     {c: round(v / 100, 4) for c, v in zip(COLUMNS, values, strict=True)},
-                     SOURCE, NOTES.get(method, "" if "thinking" not in method else
-                                       "the README marks it as a thinking model"))
-            for method, values in TABLE.items()]
+    out = []
+    for method, values in TABLE.items():
+        headline, *columns = (round(v / 100, 4) for v in values)
+        note = NOTES.get(method, "the README marks it as a thinking model"
+                         if "thinking" in method else "")
+        out.append(Reported(method, "compare", headline, dict(zip(COLUMNS[1:], columns)),
+                            SOURCE, notes=note))
+    return out

@@ -9,7 +9,6 @@ turn holds "Video A", its frames (or video), "Video B", its frames (or video).""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from vdbench.core.protocol import AskingProtocol
 from vdbench.core.types import SampleOutput
 from vdbench.frames.types import Clip
 from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
-from vdbench.tasks.base import Task
+from vdbench.tasks.base import Draw, Task
 
 LABELS = {False: FRAMES_LABEL, True: VIDEO_LABEL}
 VIDEO_NAMES = ("A", "B")
@@ -65,6 +64,9 @@ class CompareTask(Task):
                                 error="empty reply", raw=text)
         return SampleOutput(sample.sample_key, {}, status="ok", raw=text, response=answer)
 
-    def random_output(self, sample: Any, rng: random.Random) -> SampleOutput:
-        text = rng.choice(GENERIC_TEXTS)
+    def random_output(self, sample: Any, draw: Draw) -> SampleOutput:
+        text = draw(sample.sample_key).choice(GENERIC_TEXTS)
         return SampleOutput(sample.sample_key, {}, status="ok", raw=text, response=text)
+
+    def replayed(self, sample_key: str, prediction: Any) -> SampleOutput:
+        return SampleOutput(sample_key, {}, status="ok", raw=prediction, response=prediction)
