@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vdbench.core.results import HEADLINE, Block
+from vdbench.core.results import Block
 from vdbench.scoring.judge.select import judge_heading, measured_text
 from vdbench.viewer.load import RunRecord, SampleRecord
 
@@ -92,7 +92,7 @@ class Summary:
 def summary(rec: RunRecord) -> Summary:
     r = rec.results
     prov = r.provenance
-    metric = HEADLINE[r.mode]
+    metric = r.headline_metric
     incomplete = None
     if not r.complete:
         first = (r.failures or {}).get("first_errors") or []
@@ -103,14 +103,14 @@ def summary(rec: RunRecord) -> Summary:
         dataset=str(prov.get("dataset", "?")), revision=str(prov.get("revision", "?")),
         split=r.split, n_samples=r.n_samples, created=str(prov.get("created", "?")),
         cards=_cards(rec), warnings=list(rec.warnings), failures=incomplete,
-        facts=_facts(rec), metric=metric, by_split=_by_split(r.by_split, metric))
+        facts=_facts(rec), metric=metric, by_split=_by_split(r.by_split or {}, metric))
 
 
 def _cards(rec: RunRecord) -> list[Card]:
     r = rec.results
-    metric = HEADLINE[r.mode]
+    metric = r.headline_metric
     average = r.metrics.get("split_average")
-    if len(r.by_split) > 1 and isinstance(average, (int, float)):
+    if len(r.by_split or {}) > 1 and isinstance(average, (int, float)):
         # the number the leaderboard ranks by: the average of the splits
         headline = Card(f"{metric}, average of splits", pct(average),
                         f"all differences pooled {pct(r.headline)}, 95% CI {ci_text(r.ci95)}")
