@@ -52,6 +52,7 @@ class BenchmarkSpec(ABC):
     axes: Mapping[str, str]  # selection option (split, domain, action) -> what it selects
     splits: tuple[str, ...] = ()  # named splits besides "all"
     supports_swap: bool = True  # whether --swap (the two videos in the other order) is defined
+    summary_breakdown: str = ""  # the breakdown whose rows the end-of-run summary prints
 
     # --- data ---------------------------------------------------------------------------
     @abstractmethod
@@ -138,3 +139,9 @@ class BenchmarkSpec(ABC):
     def judge_gold_sets(self) -> Mapping[str, Path]:
         """Human decisions the benchmark's judges are measured on (`vdbench judge-eval`)."""
         return {}
+
+    async def measure_judge(self, judge: Any, gold: Path | None,
+                            concurrency: int) -> dict[str, Any]:
+        """A judge's agreement with the human decisions of a gold set (the benchmark's own
+        by default): `vdbench judge-eval --benchmark NAME`."""
+        raise NotImplementedError(f"{self.name} has no judge to measure")

@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK, benchmark_names, get_benchmark
+from vdbench.core import defaults
 from vdbench.core.errors import InputError
 from vdbench.scoring.judge.evaluate import Figure, JudgeReport
 from vdbench.scoring.judge.select import DEFAULT_JUDGE, JUDGE_HELP
@@ -32,18 +35,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     je.add_argument("--judge", default=DEFAULT_JUDGE, metavar="JUDGE",
                     help=JUDGE_HELP.replace("open mode: ", "").split(". Default")[0]
                     + f" (default: {DEFAULT_JUDGE}, as for eval, score and submit)")
-    je.add_argument("--gold", type=Path, help="gold file (default: the packaged gold_v1.json)")
+    je.add_argument("--benchmark", default=DEFAULT_BENCHMARK, metavar="NAME",
+                    help=f"whose judge: {', '.join(benchmark_names())} (default "
+                         f"{DEFAULT_BENCHMARK}); each is measured on its own gold set")
+    je.add_argument("--gold", type=Path, help="gold file (default: the benchmark's packaged "
+                                              "gold set)")
     je.add_argument("--split", default="test", choices=SPLITS,
                     help="which part of the gold set (default: test; tune on dev)")
     je.add_argument("--out", type=Path, help="write the figures and disagreements as JSON")
     je.add_argument("--cache-dir", type=Path, help="default: $VDBENCH_CACHE or ~/.cache/vdbench")
-    je.add_argument("--concurrency", type=int, default=8, metavar="N",
-                    help="judge requests in flight at once (default 8)")
+    je.add_argument("--concurrency", type=int, default=defaults.CONCURRENCY, metavar="N",
+                    help=f"judge requests in flight at once (default {defaults.CONCURRENCY})")
     je.add_argument("--base-url", help="endpoint for OpenAI-compatible / provider APIs")
 
 
 def run_judge_eval(judge_spec: str, *, gold: Path | None = None, split: str = "test",
-                   cache_dir: Path | None = None, concurrency: int = 8,
+                   cache_dir: Path | None = None, concurrency: int = defaults.CONCURRENCY,
                    base_url: str | None = None) -> JudgeReport:
     """Evaluate `judge_spec` on one part of the gold set, with the run context a pipeline
     run builds (the same runtime, so LLM judge calls are cached and limited as usual)."""
@@ -114,9 +121,80 @@ def print_report(report: JudgeReport, split: str, console: Console | None = None
                      if report.judge_errors else ""), highlight=False)
 
 
+def measure_spec_judge(benchmark: str, judge_spec: str, *, gold: Path | None = None,
+                       cache_dir: Path | None = None,
+                       concurrency: int = defaults.CONCURRENCY,
+                       base_url: str | None = None) -> dict[str, Any]:
+    """A benchmark's judge measured on its gold set, through a runtime as a run makes one."""
+    from vdbench.core.config import resolve_cache_dir
+    from vdbench.core.protocol import get_protocol
+    from vdbench.llm.context import CallContext
+    from vdbench.llm.runtime import Runtime, RuntimeSettings
+
+    spec = get_benchmark(benchmark)
+    cache = resolve_cache_dir(cache_dir).resolve()
+    runtime = Runtime.open(RuntimeSettings(cache, concurrency=concurrency))
+    try:
+        protocol = spec.adapt_protocol(get_protocol(defaults.PROTOCOL))
+        judge = spec.make_judge(judge_spec, CallContext(runtime, cache, 0, base_url, protocol))
+
+        async def go() -> dict[str, Any]:
+            try:
+                await judge.preflight()
+                return await spec.measure_judge(judge, gold, concurrency)
+            finally:
+                await judge.aclose()
+
+        return asyncio.run(go())
+    finally:
+        runtime.close()
+
+
+def print_measured(measured: dict[str, Any], console: Console | None = None) -> None:
+    """The figures of a benchmark's own measurement: every top-level number, and each group."""
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=MIN_WIDTH)
+    judge = measured.get("judge") or {}
+    table = Table(title=escape(f"judge {judge.get('name', '?')} · {measured.get('gold', '?')}"))
+    groups = {"all": measured} | {k: v for k, v in measured.items()
+                                  if isinstance(v, dict) and k != "judge"}
+    names = [k for k, v in measured.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    table.add_column("items")
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for group, figures in groups.items():
+        table.add_row(group, *(_figure(figures.get(name), figures.get(f"{name}_ci95"))
+                               for name in names))
+    console.print(table)
+    console.print(f"  {len(measured.get('disagreements') or [])} disagreements", highlight=False)
+
+
+def _figure(value: Any, ci: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = f"{value:.3f}"
+    if isinstance(ci, list) and len(ci) == 2:
+        text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return text
+
+
 def cmd_judge_eval(args: argparse.Namespace) -> int:
     from vdbench.core.io import write_json_atomic
 
+    if args.benchmark != DEFAULT_BENCHMARK:
+        measured = measure_spec_judge(args.benchmark, args.judge, gold=args.gold,
+                                      cache_dir=args.cache_dir,
+                                      concurrency=args.concurrency, base_url=args.base_url)
+        print_measured(measured)
+        if args.out:
+            write_json_atomic(args.out, measured)
+            Console().print(f"  wrote {args.out}", highlight=False)
+        return 0
     report = run_judge_eval(args.judge, gold=args.gold, split=args.split,
                             cache_dir=args.cache_dir, concurrency=args.concurrency,
                             base_url=args.base_url)

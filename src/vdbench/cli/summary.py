@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK, get_benchmark
 from vdbench.core.results import Results
 from vdbench.data.splits import SPLITS
 
@@ -42,7 +43,7 @@ def source_line(typed: Results) -> str:
         data = f"mini @ {revision}, {typed.n_samples} pairs: {MINI_NOTE}"
     protocol = (prov.get("protocol") or {}).get("name", "?")
     line = f"data {data} · protocol {protocol}"
-    if typed.mode == "open":
+    if typed.judge:
         line += f" · judge {_judge_text(typed.judge)}"
     return line
 
@@ -50,29 +51,30 @@ def source_line(typed: Results) -> str:
 def print_summary(typed: Results, console: Console | None = None) -> None:
     console = console or Console()
     results = typed.to_json()
-    closed = typed.mode == "closed"
+    m = results["metrics"]
+    closed = "p_vs_chance" in m  # else VidDiffBench's open mode: how often nothing matched
     metric = typed.headline_metric
     epochs = typed.epochs
     title = f"{results['model']} · {results['mode']} · split={results['split']}"
+    if typed.benchmark != DEFAULT_BENCHMARK:
+        title = f"{get_benchmark(typed.benchmark).title} · {title}"
     if epochs:
         title += f" · mean of {epochs['n']} epochs"
     table = Table(title=title)
+    axis, rows = _summary_rows(typed)
     last = ("p vs chance", "right") if closed else ("no match %", "right")
-    for col, justify in [("split", "left"), ("pairs", "right"), ("scored", "right"),
+    for col, justify in [(axis, "left"), ("pairs", "right"), ("scored", "right"),
                          (f"{metric} %", "right"), ("95% CI", "right"), last]:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
 
     def tail(block: dict) -> str:
         return _p(block.get("p_vs_chance")) if closed else _pct(block.get("err_nomatch"))
 
+    for name, b in rows.items():
+        table.add_row(name, str(b["n_samples"]), _count(b["n_scored"]), _pct(b[metric]),
+                      _ci(b["ci95"]), tail(b))
     by_split = results.get("by_split", {})
-    for split in SPLITS:
-        if split in by_split:
-            b = by_split[split]
-            table.add_row(split, str(b["n_samples"]), _count(b["n_scored"]), _pct(b[metric]),
-                          _ci(b["ci95"]), tail(b))
-    m = results["metrics"]
-    if len(by_split) != 1:  # one split: its row is the whole
+    if len(rows) != 1:  # one row: it is the whole
         table.add_row("all", str(results["n_samples"]), str(results["n_scored"]),
                       _pct(m[metric]), _ci(m["ci95"]), tail(m), style="bold")
     console.print(table)
@@ -103,6 +105,15 @@ def print_summary(typed: Results, console: Console | None = None) -> None:
                       f"consistent answers {_pct(swap['consistency'])}%")
 
 
+def _summary_rows(typed: Results) -> tuple[str, dict[str, dict]]:
+    """The rows above "all": VidDiffBench's splits, or the benchmark's summary breakdown
+    (ViDiC-1K: difference and similarity items)."""
+    if typed.by_split is not None:
+        return "split", {s: typed.by_split[s] for s in SPLITS if s in typed.by_split}
+    name = get_benchmark(typed.benchmark).summary_breakdown
+    return name or "all", dict((typed.breakdowns or {}).get(name, {}))
+
+
 def _count(n: float | int) -> str:
     return f"{n:g}" if isinstance(n, float) else str(n)
 
@@ -110,7 +121,7 @@ def _count(n: float | int) -> str:
 def print_comparison(c: dict, console: Console | None = None) -> None:
     console = console or Console()
     metric = c["metric"]
-    console.print(f"{metric} on {c['n']} paired differences")
+    console.print(f"{metric} on {c['n']} paired scored items")
     for side in ("a", "b"):
         console.print(f"  {side}: {c[side]['model']} ({c[side]['run']}): {_pct(c[side][metric])}%")
     console.print(f"  a - b: {_pct(c['difference'])} points, 95% CI {_ci(c['ci95'])}, "

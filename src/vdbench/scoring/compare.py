@@ -1,4 +1,5 @@
-"""`vdbench compare RUN_A RUN_B`: a paired test between two runs on the same differences."""
+"""`vdbench compare RUN_A RUN_B`: a paired test between two runs on the same scored items
+(differences, or checklist items)."""
 
 from __future__ import annotations
 
@@ -23,14 +24,22 @@ def _load_run(path: Path) -> tuple[Results, dict[tuple[str, str], bool], Path]:
     results = load_results(results_path)
     try:
         rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
-        correct = {(r["sample_key"], r["gt_key"]): bool(r["correct"]) for r in rows}
+        correct = {(r["sample_key"], _item(r)): bool(r["correct"]) for r in rows}
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise InputError(f"{run}: unreadable results ({type(exc).__name__}: {exc})") from None
     return results, correct, run
 
 
+def _item(row: dict[str, Any]) -> str:
+    """The scored item a row is about, within its sample: an annotated difference
+    (VidDiffBench's gt_key) or a checklist item (ViDiC-1K's item_key)."""
+    return row["gt_key"] if "gt_key" in row else row["item_key"]
+
+
 def _comparability(a: Results, b: Results) -> list[str]:
     problems = []
+    if a.benchmark != b.benchmark:
+        problems.append(f"benchmarks differ: {a.benchmark} vs {b.benchmark}")
     if a.mode != b.mode:
         problems.append(f"modes differ: {a.mode} vs {b.mode}")
     rev_a, rev_b = a.provenance.get("revision"), b.provenance.get("revision")

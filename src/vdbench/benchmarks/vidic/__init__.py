@@ -57,7 +57,8 @@ class VidicSpec(BenchmarkSpec):
     headline: Mapping[str, str] = {"compare": "accuracy"}
     axes: Mapping[str, str] = {"domain": "source collection", "action": "edit/pair kind"}
     splits = ()
-    supports_swap = False  # the questions name Video A and Video B
+    supports_swap = False
+    summary_breakdown = "kind"  # the questions name Video A and Video B
 
     # --- data ---------------------------------------------------------------------------
     def load(self, data: str, selection: Any, *, video_root: Path | None,
@@ -175,6 +176,12 @@ class VidicSpec(BenchmarkSpec):
         from vdbench.benchmarks.vidic.gold import GOLD_NAME, GOLD_PATH
 
         return {GOLD_NAME: GOLD_PATH}
+
+    async def measure_judge(self, judge: Any, gold: Path | None,
+                            concurrency: int) -> dict[str, Any]:
+        from vdbench.benchmarks.vidic.gold import GOLD_PATH, measure_checklist_judge
+
+        return await measure_checklist_judge(judge, concurrency, gold or GOLD_PATH)
 
 
 SPEC = VidicSpec()

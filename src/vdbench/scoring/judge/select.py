@@ -74,7 +74,8 @@ def judge_heading(identity: Any) -> str | None:
         return None if identity in (None, "", {}) else str(identity)
     name = str(identity["name"])
     if name.startswith("offline"):
-        return f"offline judge v{identity.get('version', '?')} ({identity.get('backend', '?')})"
+        backend = identity.get("backend") or name.removeprefix("offline").strip("-") or "?"
+        return f"offline judge v{identity.get('version', '?')} ({backend})"
     if identity.get("match_model"):
         return (f"LLM judge: {identity['match_model']} matches, "
                 f"{identity.get('direction_model', '?')} checks direction")
@@ -86,17 +87,18 @@ def measured_text(measured: Any) -> str:
     if not isinstance(measured, dict):
         return ""
 
-    def value(key: str) -> float | None:
+    def value(key: str) -> float | None:  # {"value": x, ...} or x itself
         figure = measured.get(key)
-        v = figure.get("value") if isinstance(figure, dict) else None
-        return v if isinstance(v, (int, float)) else None
+        v = figure.get("value") if isinstance(figure, dict) else figure
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
     agreement, precision, bias = (value("agreement"), value("match_precision"),
                                   value("recall_bias"))
     if agreement is None:
         return ""
     text = (f"agrees with {100 * agreement:.0f}% of human decisions on "
-            f"{measured.get('gold', 'the gold set')} ({measured.get('n_cases', '?')} cases)")
+            f"{measured.get('gold', 'the gold set')} "
+            f"({measured.get('n_cases', measured.get('n_items', '?'))} cases)")
     if precision is not None:
         text += f", match precision {100 * precision:.0f}%"
     if bias is not None:
