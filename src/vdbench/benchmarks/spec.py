@@ -53,6 +53,7 @@ class BenchmarkSpec(ABC):
     splits: tuple[str, ...] = ()  # named splits besides "all"
     supports_swap: bool = True  # whether --swap (the two videos in the other order) is defined
     summary_breakdown: str = ""  # the breakdown whose rows the end-of-run summary prints
+    frame_domains: tuple[str, ...] = ()  # domains with a frame rate of their own ((): one rate)
 
     # --- data ---------------------------------------------------------------------------
     @abstractmethod

@@ -67,12 +67,14 @@ class FrameSpec:
             )
         return float(PAPER_FPS[domain])
 
-    def to_dict(self) -> dict[str, Any]:
-        """The spec as recorded in results.json provenance, with the rate each domain gets."""
+    def to_dict(self, domains: Sequence[str] = DOMAINS) -> dict[str, Any]:
+        """The spec as recorded in results.json provenance, with the rate each of the
+        benchmark's domains gets (no domains: one rate for all, under "*")."""
         return {
             "fps": self.fps,
             "fps_by_domain": dict(sorted(self.fps_by_domain.items())),
-            "target_fps": {d: self.target_fps(d) for d in DOMAINS},
+            "target_fps": ({d: self.target_fps(d) for d in domains} if domains
+                           else {"*": self.fps}),
             "max_frames": self.max_frames,
             "over_cap": self.over_cap,
             "long_side": self.long_side,

@@ -80,7 +80,7 @@ async def _run_eval(cfg: EvalConfig, observer: Observer | None,
     all_outputs = [o for outs in runs for o in outs]
     extra: dict[str, Any] = {"model": model.provenance()}
     if model.needs_frames:
-        extra["frame_sampling"] = model.frames_for(cfg.frames).to_dict()
+        extra["frame_sampling"] = model.frames_for(cfg.frames).to_dict(spec.frame_domains)
     complete, failed = account.failures(cfg, len(bench.samples), all_outputs, scored_runs)
     results = _results(cfg, scored.results, provenance=account.provenance(bench, cfg, extra),
                        complete=complete, failures=failed,

@@ -16,7 +16,7 @@ from vdbench.benchmarks.spec import (
 )
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
-from vdbench.data.splits import HUB_ID, SPLITS
+from vdbench.data.splits import DOMAINS, HUB_ID, SPLITS
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
@@ -34,6 +34,7 @@ class VidDiffBench(BenchmarkSpec):
             "domain": "fitness, ballsports, diving, music, surgery",
             "action": "an action id, e.g. fitness_0"}
     splits = SPLITS
+    frame_domains = DOMAINS
 
     def load(self, data: str, selection: Any, *, video_root: Path | None,
              cache_dir: Path | None, skip_missing: bool, check_videos: bool,
