@@ -1,14 +1,20 @@
 """Named protocols: every setting that decides what a model is shown and asked, and how its
 answers are judged, in one typed record that each layer reads its part of and that results.json
 records whole. `paper` follows the authors' reference code (jmhb0/viddiff); `fast` is
-vdbench's cheaper variant. docs/protocol.md lists every setting with its source."""
+vdbench's cheaper variant. docs/protocol.md lists every setting with its source.
+
+What a protocol sets for one provider or one model lives with it, in a table keyed by
+protocol name that `by_protocol` reads (the provider's record, e.g.
+vdbench/llm/providers/openai.py; the VidDiff method's vdbench/models/viddiff/config.py); a
+model records the settings in force in provenance.model."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from vdbench.core.errors import InputError
 
@@ -30,15 +36,6 @@ class FramesProtocol:
 
 
 @dataclass(frozen=True)
-class ProvidersProtocol:
-    openai_detail: Literal["low", "high", "auto"] = "low"
-    anthropic_jpeg_quality: int | None = None  # re-encode frames as JPEG at this quality
-    gemini_input: Literal["frames", "video"] = "frames"
-    gemini_video_fps: float | None = None  # None: the sampling rate; 1: each frame lasts 1 s
-    gemini_api_defaults: bool = False  # send no generation settings: Gemini's own apply
-
-
-@dataclass(frozen=True)
 class GenerationProtocol:
     temperature: float = 0.0
     max_tokens: int = 2048
@@ -53,31 +50,6 @@ class JudgeProtocol:
     temperature: float = 0.0
     direction_batch: int = 6  # matched pairs per direction-check call
     batch_across_samples: bool = False  # the reference flattens pairs over all samples
-
-
-@dataclass(frozen=True)
-class ViddiffProtocol:
-    """Defaults for the VidDiff method's options (`--model-option viddiff.KEY` wins)."""
-
-    proposer_model: str = "gpt-4o-mini"
-    differencer_model: str = "gpt-4o"
-    fps_by_domain: dict[str, float] = field(default_factory=lambda: dict(LMM_FPS))
-    frame_cap: int | None = 150  # None: every sampled frame (the reference embeds them all)
-    n_retrieval_strings: int = 3
-    refine_retrieval: bool = False
-    multiframe_sep_s: float = 0.5
-    open_protocol: Literal["paper", "standard"] = "standard"
-    keep_all_stages: bool = False  # False: at most max_stages stages of the reply are kept
-    # a misspelt difference name in the linking reply: the nearest name however far (the
-    # reference), or only one with a difflib ratio of at least 0.8
-    nearest_difference_names: bool = False
-    # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
-    # "vdbench": a tie stays and every score below 1e-5 is floored
-    viterbi: Literal["vdbench", "reference"] = "vdbench"
-    # "reference": linking after the refinement, shown the refined stages with their strings
-    # and every field of the differences (indent 4); "vdbench": alongside it, names and
-    # descriptions only
-    linking: Literal["vdbench", "reference"] = "vdbench"
 
 
 @dataclass(frozen=True)
@@ -103,10 +75,8 @@ class Protocol:
     name: str
     description: str
     frames: FramesProtocol = field(default_factory=FramesProtocol)
-    providers: ProvidersProtocol = field(default_factory=ProvidersProtocol)
     generation: GenerationProtocol = field(default_factory=GenerationProtocol)
     judge: JudgeProtocol = field(default_factory=JudgeProtocol)
-    viddiff: ViddiffProtocol = field(default_factory=ViddiffProtocol)
     asking: AskingProtocol = field(default_factory=AskingProtocol)
     prompts_dir: Path | None = None  # --prompts DIR: the user's templates replace ours
 
@@ -120,17 +90,8 @@ PAPER = Protocol(
     name="paper",
     description="the settings of the authors' reference code (jmhb0/viddiff)",
     frames=FramesProtocol(over_cap="refuse", long_side=None, image_format="png"),
-    providers=ProvidersProtocol(openai_detail="high", anthropic_jpeg_quality=75,
-                                gemini_input="video", gemini_video_fps=1.0,
-                                gemini_api_defaults=True),
     generation=GenerationProtocol(temperature=1.0, json_mode=True),
     judge=JudgeProtocol(temperature=1.0, batch_across_samples=True),
-    viddiff=ViddiffProtocol(
-        proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
-        fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
-        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
-        keep_all_stages=True, nearest_difference_names=True, viterbi="reference",
-        linking="reference"),
     asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
                           order="annotated"),
 )
@@ -142,6 +103,15 @@ FAST = Protocol(
 )
 
 PROTOCOLS = {p.name: p for p in (PAPER, FAST)}
+
+
+T = TypeVar("T")
+
+
+def by_protocol(protocol: Protocol, table: Mapping[str, T]) -> T:
+    """A provider's or model's own settings under the run's protocol: its row for the
+    protocol's name, else its "fast" row (fast's values are the defaults)."""
+    return table[protocol.name] if protocol.name in table else table["fast"]
 
 
 def get_protocol(name: str, prompts_dir: Path | None = None) -> Protocol:

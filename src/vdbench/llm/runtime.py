@@ -23,10 +23,10 @@ from vdbench.llm.batch.types import (
 from vdbench.llm.cache import CACHE_FILE, ResponseCache, request_key
 from vdbench.llm.cost import (
     BATCH_DISCOUNT,
-    THINKING_MODELS,
     Price,
     estimate_request,
     price_of,
+    thinks,
     usage_cost,
 )
 from vdbench.llm.errors import Classified, ServerSetupError, classify, run_stopper, scrub
@@ -138,7 +138,7 @@ class Runtime:
         live = (estimate.cost_usd / BATCH_DISCOUNT
                 if batch and estimate.cost_usd is not None else None)
         thinking = None
-        if adapter.model_id in THINKING_MODELS:
+        if thinks(adapter.provider, adapter.model_id):
             price = price_of(adapter.provider, adapter.model_id, self.price)
             if price is not None:
                 thinking = 1000 * price.output_per_mtok / 1e6 * (BATCH_DISCOUNT if batch else 1)
