@@ -13,13 +13,11 @@ from conftest import call_context
 from servers.chat_requests import tiny_clip, two_video_request
 from vdbench.cli.main import main
 from vdbench.core.protocol import PROTOCOLS
-from vdbench.llm.cost import (
-    ANTHROPIC_MAX_IMAGE_TOKENS,
-    BATCH_DISCOUNT,
-    GEMINI_VIDEO_TOKENS_PER_FRAME,
-    PRICES,
-    estimate_request,
-)
+from vdbench.llm.cost import BATCH_DISCOUNT, estimate_request
+from vdbench.llm.providers.anthropic import MAX_IMAGE_TOKENS as ANTHROPIC_MAX_IMAGE_TOKENS
+from vdbench.llm.providers.anthropic import PROVIDER as ANTHROPIC
+from vdbench.llm.providers.gemini import PROVIDER as GEMINI
+from vdbench.llm.providers.gemini import VIDEO_TOKENS_PER_FRAME as GEMINI_VIDEO_TOKENS_PER_FRAME
 from vdbench.llm.types import ChatRequest, TextPart
 
 
@@ -87,7 +85,7 @@ def test_claude_request_of_150_frames_is_estimated_at_the_100_images_it_sends(tm
     assert estimate.n_images == len(sent) == 100
     # 1920x1080 is sent at 1568x882 (1,844 tokens), which Claude scales down to ~1,600 tokens
     assert estimate.input_tokens == 100 * ANTHROPIC_MAX_IMAGE_TOKENS + text_tokens(request)
-    price = PRICES["claude-sonnet-4-5-20250929"]
+    price = ANTHROPIC.prices["claude-sonnet-4-5-20250929"]
     assert estimate.cost_usd == pytest.approx(
         (estimate.input_tokens * price.input_per_mtok + 200 * price.output_per_mtok) / 1e6)
 
@@ -153,7 +151,7 @@ def test_dry_run_of_a_thinking_model_says_thinking_is_not_included(tmp_path):
     tally = ctx.runtime.dry_run
     assert tally.thinking_requests == {"gemini-2.5-pro": 3}
     # each 1,000 thinking tokens a request: 3 x 1,000 output tokens, at the batch price
-    price = PRICES["gemini-2.5-pro"]
+    price = GEMINI.prices["gemini-2.5-pro"]
     assert tally.thinking_usd_per_1k == pytest.approx(
         3 * 1000 * price.output_per_mtok / 1e6 * BATCH_DISCOUNT)
     assert tally.batch_requests == 3

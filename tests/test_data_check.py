@@ -16,7 +16,7 @@ import pytest
 from conftest import make_row
 from vdbench.cli.data_check import COMMANDS, add_commands
 from vdbench.core.errors import InputError
-from vdbench.core.protocol import LMM_FPS
+from vdbench.data.splits import PAPER_FPS as LMM_FPS
 from vdbench.data.loader import MINI_DIR, load_benchmark
 from vdbench.data.schema import parse_row, trim_span
 from vdbench.data.splits import PAPER_DOMAIN_COUNTS, PAPER_SPLIT_COUNTS, PAPER_TOTALS, SPLITS

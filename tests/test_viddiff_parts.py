@@ -21,7 +21,7 @@ from vdbench.core.protocol import FAST, PAPER
 from vdbench.data.loader import load_benchmark
 from vdbench.frames.types import Clip, Frame
 from vdbench.llm.types import GenerationConfig
-from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions
+from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions, protocol_settings
 from vdbench.models.viddiff.differencer import parse_answer
 from vdbench.models.viddiff.embeddings import (
     CachedEmbedder,
@@ -54,19 +54,19 @@ def test_defaults_are_the_papers():
 
 
 def test_the_protocol_sets_the_defaults_and_a_given_option_wins():
-    paper = ViddiffOptions().resolve(PAPER.viddiff)
+    paper = ViddiffOptions().resolve(protocol_settings(PAPER))
     assert (paper.proposer_model, paper.differencer_model) == ("gpt-4o-mini",
                                                                "openai:gpt-4o-2024-05-13")
     assert (paper.n_retrieval_strings, paper.multiframe_sep_s, paper.refine_retrieval,
             paper.open_protocol) == (5, 0.35, True, "standard")
-    assert ViddiffOptions().resolve(FAST.viddiff) == ViddiffConfig()
+    assert ViddiffOptions().resolve(protocol_settings(FAST)) == ViddiffConfig()
     given = parse_options(ViddiffOptions, {
         "viddiff.differencer_model": "gpt-4.1", "viddiff.n_retrieval_strings": "2",
         "viddiff.refine_retrieval": "false", "viddiff.open_protocol": "paper",
         "viddiff.localizer": "random"}, "viddiff")
     assert given.given() == {"differencer_model": "gpt-4.1", "n_retrieval_strings": 2,
                              "refine_retrieval": False, "open_protocol": "paper"}
-    resolved = given.resolve(PAPER.viddiff)
+    resolved = given.resolve(protocol_settings(PAPER))
     assert (resolved.differencer_model, resolved.n_retrieval_strings, resolved.refine_retrieval,
             resolved.open_protocol) == ("gpt-4.1", 2, False, "paper")
     assert (resolved.multiframe_sep_s, resolved.localizer) == (0.35, "random")
@@ -438,7 +438,8 @@ def test_the_matching_prompt_reply_and_one_to_one_rule():
 # --- the reference's repairs under paper (ViddiffProtocol) -------------------------------------
 
 def test_paper_takes_the_references_repairs_and_fast_keeps_vdbenchs():
-    paper, fast = ViddiffOptions().resolve(PAPER.viddiff), ViddiffOptions().resolve(FAST.viddiff)
+    paper = ViddiffOptions().resolve(protocol_settings(PAPER))
+    fast = ViddiffOptions().resolve(protocol_settings(FAST))
     assert (paper.keep_all_stages, paper.nearest_difference_names, paper.viterbi) == (
         True, True, "reference")
     assert (fast.keep_all_stages, fast.nearest_difference_names, fast.viterbi) == (
@@ -482,7 +483,7 @@ def test_reference_linking_comes_after_the_refinement_and_shows_the_refined_stag
             return REFINE_REPLY
         return STAGES_REPLY if "sub-action stages" in request.text else "{}"
 
-    config = ViddiffOptions().resolve(PAPER.viddiff)
+    config = ViddiffOptions().resolve(protocol_settings(PAPER))
     asyncio.run(propose(ask, sample, "closed", config, GenerationConfig(), None))
     refine, links = asked[1], asked[2]  # in this order, one after the other
     assert "tells its own stage apart" in refine and "list of difference keys" in links

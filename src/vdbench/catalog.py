@@ -4,7 +4,9 @@ Nothing is imported until a name is used (as lm-evaluation-harness's MODEL_MAPPI
 listing models imports no SDK. A factory is `(name, ctx, options) -> Model`: it receives the
 full name, the run's CallContext and the raw `--model-option` values, which it checks against
 its own options type. Other packages add models through the entry-point group
-`vdbench.models` (name = "module:factory"; a name ending in ":" takes `name:ARG`).
+`vdbench.models` (name = "module:factory"; a name ending in ":" takes `name:ARG`). Chat
+models come from the provider registry (vdbench.llm.providers): each provider's aliases and
+`provider:MODEL`, plugin providers (group `vdbench.providers`) included.
 """
 
 from __future__ import annotations
@@ -17,14 +19,8 @@ from typing import Any
 from vdbench.core.errors import InputError
 from vdbench.core.lazy import load_target
 from vdbench.core.suggest import did_you_mean
-from vdbench.llm.aliases import (
-    ALIASES,
-    ANTHROPIC_NEEDS,
-    GEMINI_NEEDS,
-    OPENAI_NEEDS,
-    VLLM_NEEDS,
-)
 from vdbench.llm.context import CallContext
+from vdbench.llm.providers import registry
 from vdbench.models.base import Model
 
 ENTRY_POINT_GROUP = "vdbench.models"
@@ -60,14 +56,19 @@ BUILTIN: tuple[Entry, ...] = (
     Entry("viddiff", "vdbench.models.viddiff.model:viddiff_model",
           "the VidDiff method: LLM proposer, CLIP frame localizer, VLM differencer",
           VIDDIFF_NEEDS),
-    *(Entry(a.name, CHAT, a.description, a.needs) for a in ALIASES),
-    Entry("openai:", CHAT, "any OpenAI model id, e.g. openai:gpt-4o-2024-11-20", OPENAI_NEEDS),
-    Entry("vllm:", CHAT, "any model a vLLM server serves, e.g. vllm:Qwen/Qwen2.5-VL-7B-Instruct",
-          VLLM_NEEDS),
-    Entry("anthropic:", CHAT, "any Anthropic model id, e.g. anthropic:claude-opus-4-1-20250805",
-          ANTHROPIC_NEEDS),
-    Entry("gemini:", CHAT, "any Gemini model id, e.g. gemini:gemini-2.5-flash", GEMINI_NEEDS),
 )
+
+
+def _chat_models() -> list[Entry]:
+    """Each provider's aliases, then `provider:MODEL` (vdbench.llm.providers.registry)."""
+    found = []
+    for provider in registry.providers():
+        found += [Entry(a.name, CHAT, a.description, provider.needs) for a in provider.aliases]
+    for provider in registry.providers():
+        origin = f" (from the package {provider.plugin})" if provider.plugin else ""
+        found.append(Entry(f"{provider.name}:", CHAT, provider.description + origin,
+                           provider.needs))
+    return found
 
 
 def _plugins() -> list[Entry]:
@@ -79,7 +80,7 @@ def _plugins() -> list[Entry]:
 
 
 def list_models() -> list[Entry]:
-    return [*BUILTIN, *_plugins()]
+    return [*BUILTIN, *_chat_models(), *_plugins()]
 
 
 def find(name: str) -> Entry:

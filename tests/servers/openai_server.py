@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from servers.base import Answer, FakeServer, Fault, RecordedRequest, json_answer, retry_after
 from servers.batch_jobs import BatchJobs, FakeJob
-from vdbench.llm.aliases import ALIASES
+from vdbench.llm.providers import registry
 
 __all__ = ["FakeOpenAIServer", "Fault", "FaultKind", "echo_reply", "media_parts", "prompt_text"]
 
@@ -37,7 +37,7 @@ FaultKind = Literal["400", "401", "403", "404", "429", "500", "quota", "drop", "
                     "malformed", "no_choices"]
 # Every pinned snapshot and the ids the tests use; a test that needs a missing model sets
 # served_models on its server.
-SERVED_BY_DEFAULT = (*(a.snapshot for a in ALIASES), "any", "gpt-4o-2024-11-20",
+SERVED_BY_DEFAULT = (*(a.snapshot for a in registry.aliases()), "any", "gpt-4o-2024-11-20",
                      "Qwen/Qwen2.5-VL-7B-Instruct")
 ERRORS = {"400": ("bad request", "invalid_request_error"),
           "403": ("you may not use this model", "permission_error"),

@@ -1,14 +1,20 @@
 """Named protocols: every setting that decides what a model is shown and asked, and how its
 answers are judged, in one typed record that each layer reads its part of and that results.json
 records whole. `paper` follows the authors' reference code (jmhb0/viddiff); `fast` is
-vdbench's cheaper variant. docs/protocol.md lists every setting with its source."""
+vdbench's cheaper variant. docs/protocol.md lists every setting with its source.
+
+What a protocol sets for one provider or one model lives with it, in a table keyed by
+protocol name that `by_protocol` reads (the provider's record, e.g.
+vdbench/llm/providers/openai.py; the VidDiff method's vdbench/models/viddiff/config.py); a
+model records the settings in force in provenance.model."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from vdbench.core.errors import InputError
 
@@ -17,26 +23,15 @@ from vdbench.core.errors import InputError
 # "keep_first" keeps each video's first half-the-cap frames (ViDiC-1K's scripts truncate).
 OverCap = Literal["refuse", "thin_each", "keep_first"]
 
-LMM_FPS = {"fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0}
-
-
 @dataclass(frozen=True)
 class FramesProtocol:
-    fps_by_domain: dict[str, float] = field(default_factory=lambda: dict(LMM_FPS))
+    # empty: the benchmark's own rates (its spec's adapt_protocol fills them in)
+    fps_by_domain: dict[str, float] = field(default_factory=dict)
     pair_cap: int = 150  # frames of both videos together
     over_cap: OverCap = "thin_each"
     long_side: int | None = 512  # None: the video's own resolution
     image_format: Literal["jpeg", "png"] = "jpeg"
     jpeg_quality: int = 85
-
-
-@dataclass(frozen=True)
-class ProvidersProtocol:
-    openai_detail: Literal["low", "high", "auto"] = "low"
-    anthropic_jpeg_quality: int | None = None  # re-encode frames as JPEG at this quality
-    gemini_input: Literal["frames", "video"] = "frames"
-    gemini_video_fps: float | None = None  # None: the sampling rate; 1: each frame lasts 1 s
-    gemini_api_defaults: bool = False  # send no generation settings: Gemini's own apply
 
 
 @dataclass(frozen=True)
@@ -54,31 +49,6 @@ class JudgeProtocol:
     temperature: float = 0.0
     direction_batch: int = 6  # matched pairs per direction-check call
     batch_across_samples: bool = False  # the reference flattens pairs over all samples
-
-
-@dataclass(frozen=True)
-class ViddiffProtocol:
-    """Defaults for the VidDiff method's options (`--model-option viddiff.KEY` wins)."""
-
-    proposer_model: str = "gpt-4o-mini"
-    differencer_model: str = "gpt-4o"
-    fps_by_domain: dict[str, float] = field(default_factory=lambda: dict(LMM_FPS))
-    frame_cap: int | None = 150  # None: every sampled frame (the reference embeds them all)
-    n_retrieval_strings: int = 3
-    refine_retrieval: bool = False
-    multiframe_sep_s: float = 0.5
-    open_protocol: Literal["paper", "standard"] = "standard"
-    keep_all_stages: bool = False  # False: at most max_stages stages of the reply are kept
-    # a misspelt difference name in the linking reply: the nearest name however far (the
-    # reference), or only one with a difflib ratio of at least 0.8
-    nearest_difference_names: bool = False
-    # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
-    # "vdbench": a tie stays and every score below 1e-5 is floored
-    viterbi: Literal["vdbench", "reference"] = "vdbench"
-    # "reference": linking after the refinement, shown the refined stages with their strings
-    # and every field of the differences (indent 4); "vdbench": alongside it, names and
-    # descriptions only
-    linking: Literal["vdbench", "reference"] = "vdbench"
 
 
 @dataclass(frozen=True)
@@ -104,12 +74,13 @@ class Protocol:
     name: str
     description: str
     frames: FramesProtocol = field(default_factory=FramesProtocol)
-    providers: ProvidersProtocol = field(default_factory=ProvidersProtocol)
     generation: GenerationProtocol = field(default_factory=GenerationProtocol)
     judge: JudgeProtocol = field(default_factory=JudgeProtocol)
-    viddiff: ViddiffProtocol = field(default_factory=ViddiffProtocol)
     asking: AskingProtocol = field(default_factory=AskingProtocol)
     prompts_dir: Path | None = None  # --prompts DIR: the user's templates replace ours
+    # A benchmark's own provider settings, by provider name, over the provider's row for the
+    # protocol's name (ViDiC-1K's paper protocol asks OpenAI for low image detail).
+    provider_settings: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -121,17 +92,8 @@ PAPER = Protocol(
     name="paper",
     description="the settings of the authors' reference code (jmhb0/viddiff)",
     frames=FramesProtocol(over_cap="refuse", long_side=None, image_format="png"),
-    providers=ProvidersProtocol(openai_detail="high", anthropic_jpeg_quality=75,
-                                gemini_input="video", gemini_video_fps=1.0,
-                                gemini_api_defaults=True),
     generation=GenerationProtocol(temperature=1.0, json_mode=True),
     judge=JudgeProtocol(temperature=1.0, batch_across_samples=True),
-    viddiff=ViddiffProtocol(
-        proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
-        fps_by_domain={**LMM_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
-        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
-        keep_all_stages=True, nearest_difference_names=True, viterbi="reference",
-        linking="reference"),
     asking=AskingProtocol(layout="reference", answers="strict", open_truncation="first_n",
                           order="annotated"),
 )
@@ -143,6 +105,18 @@ FAST = Protocol(
 )
 
 PROTOCOLS = {p.name: p for p in (PAPER, FAST)}
+
+
+T = TypeVar("T")
+
+
+def by_protocol(protocol: Protocol, table: Mapping[str, T], owner: str = "") -> T:
+    """A provider's or model's own settings under the run's protocol: the benchmark's for
+    `owner` where it sets them, else its row for the protocol's name, else its "fast" row
+    (fast's values are the defaults)."""
+    if owner in protocol.provider_settings:
+        return protocol.provider_settings[owner]
+    return table[protocol.name] if protocol.name in table else table["fast"]
 
 
 def get_protocol(name: str, prompts_dir: Path | None = None) -> Protocol:

@@ -18,7 +18,7 @@ DOMAINS = ("fitness", "ballsports", "diving", "music", "surgery")
 
 # Frame rate the paper sends to models, per domain.
 PAPER_FPS: dict[str, float] = {
-    "fitness": 4, "ballsports": 5, "diving": 6, "music": 1, "surgery": 1,
+    "fitness": 4.0, "ballsports": 5.0, "diving": 6.0, "music": 1.0, "surgery": 1.0,
 }
 # The paper's cap: frames for both videos together.
 PAPER_MAX_FRAMES = 150

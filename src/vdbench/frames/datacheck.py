@@ -13,7 +13,7 @@ Three things, none of which needs a model:
    A. original-rate frame numbers counted from the trim start: 0 .. (original frames the trim
       [start, stop) spans) - 1. This is the reading vdbench uses (scoring/localization.py,
       docs/protocol.md).
-   B. indices into the frames sampled at the protocol's per-domain rate (core.protocol.LMM_FPS),
+   B. indices into the frames sampled at the protocol's per-domain rate (data.splits.PAPER_FPS),
       step int(clip fps / rate) as in frames.spec.select_frames: 0 .. len(clip[::step]) - 1.
    B's range always lies inside A's, so no index fits B but not A: the data can rule B out (an
    index past B's range) or rule A out, never the other way round. An index past A's range is
@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from vdbench.core.errors import InputError
-from vdbench.core.protocol import LMM_FPS
 from vdbench.data.schema import Sample, VideoRef, trim_span
 from vdbench.data.splits import (
     DOMAINS,
     PAPER_DOMAIN_COUNTS,
+    PAPER_FPS,
     PAPER_SPLIT_COUNTS,
     PAPER_TOTALS,
     SPLITS,
@@ -47,7 +47,7 @@ from vdbench.frames.probe import VideoInfo, VideoProblem, probe_path, trim_probl
 READINGS: dict[str, str] = {
     "A": "original-rate frame numbers counted from the trim start (vdbench's reading)",
     "B": "indices into the frames sampled at the protocol's per-domain rate "
-         + ", ".join(f"{d} {r:g}" for d, r in LMM_FPS.items()) + " fps",
+         + ", ".join(f"{d} {r:g}" for d, r in PAPER_FPS.items()) + " fps",
 }
 USED_READING = "A"
 _WORKERS = 4  # as frames.probe: opening containers is mostly waiting on the disk
@@ -238,7 +238,7 @@ def _clip(ref: VideoRef, n_frames: int | None) -> tuple[int | None, range | None
 def _sampled_length(ref: VideoRef, clip: range | None, domain: str) -> int | None:
     """Reading B's length: the clip's frames kept at the protocol's rate for the domain, with
     the step frames.spec.select_frames uses."""
-    rate = LMM_FPS.get(domain)
+    rate = PAPER_FPS.get(domain)
     if clip is None or rate is None:
         return None
     clip_fps = ref.fps_original / (ref.frames_trim[2] or 1)

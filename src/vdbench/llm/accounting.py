@@ -82,7 +82,7 @@ class DryRunTally:
     # requests would cost live
     batch_requests: int = 0
     live_cost_usd: float = 0.0
-    # models whose thinking is billed as output and not in the estimate (THINKING_MODELS):
+    # models whose thinking is billed as output and not in the estimate (cost.thinks):
     # their requests, and the USD that each 1,000 thinking tokens a request would add
     thinking_requests: dict[str, int] = field(default_factory=dict)
     thinking_usd_per_1k: float = 0.0

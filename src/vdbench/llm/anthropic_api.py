@@ -30,6 +30,7 @@ from vdbench.frames.spec import even_pick
 from vdbench.llm.adapter import ProviderAdapter, api_key
 from vdbench.llm.context import CallContext
 from vdbench.llm.errors import FatalError, RetryableError
+from vdbench.llm.providers.anthropic import PROVIDER, AnthropicSettings
 from vdbench.llm.types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
@@ -210,5 +211,6 @@ class AnthropicOptions:
 
 def anthropic_adapter(model_id: str, ctx: CallContext,
                       options: AnthropicOptions) -> AnthropicAdapter:
-    quality = ctx.protocol.providers.anthropic_jpeg_quality
+    settings: AnthropicSettings = PROVIDER.settings(ctx.protocol)
+    quality = settings.jpeg_quality
     return AnthropicAdapter(model_id, ctx, ImageLimits(jpeg_quality=quality))

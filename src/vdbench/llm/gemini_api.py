@@ -31,6 +31,7 @@ from vdbench.frames.types import Clip
 from vdbench.llm.adapter import ProviderAdapter, api_key
 from vdbench.llm.context import CallContext
 from vdbench.llm.errors import FatalError, RetryableError
+from vdbench.llm.providers.gemini import PROVIDER, GeminiSettings
 from vdbench.llm.types import ChatRequest, TextPart, Usage, VideoPart
 
 log = logging.getLogger(__name__)
@@ -263,8 +264,8 @@ class GeminiOptions:
 
 
 def gemini_adapter(model_id: str, ctx: CallContext, options: GeminiOptions) -> GeminiAdapter:
-    providers = ctx.protocol.providers
-    mode = options.gemini_input or providers.gemini_input
+    settings: GeminiSettings = PROVIDER.settings(ctx.protocol)
+    mode = options.gemini_input or settings.input
     return GeminiAdapter(model_id, ctx, mode,
-                         video_fps=providers.gemini_video_fps if mode == "video" else None,
-                         api_defaults=providers.gemini_api_defaults)
+                         video_fps=settings.video_fps if mode == "video" else None,
+                         api_defaults=settings.api_defaults)

@@ -20,6 +20,8 @@ from vdbench.frames.types import Clip, ClipShape
 from vdbench.llm.adapter import ProviderAdapter, api_key
 from vdbench.llm.context import CallContext
 from vdbench.llm.errors import FatalError, RetryableError, ServerSetupError, summarize
+from vdbench.llm.providers.openai import PROVIDER as OPENAI
+from vdbench.llm.providers.openai import OpenAISettings
 from vdbench.llm.types import ChatRequest, TextPart, Usage, VideoPart
 from vdbench.llm.vision_tokens import vision_tokens_for
 
@@ -256,7 +258,7 @@ def parse_completion(completion: Any) -> tuple[str, Usage]:
                        getattr(usage, "completion_tokens", 0) or 0)
 
 
-# --- builders (named in vdbench.llm.providers) ---------------------------------------------
+# --- builders (named in vdbench.llm.providers.openai and .vllm) ---------------------------
 
 @dataclass(frozen=True)
 class OpenAIOptions:
@@ -270,6 +272,7 @@ class VLLMOptions:
 
 def openai_adapter(model_id: str, ctx: CallContext, options: OpenAIOptions) -> OpenAIChatAdapter:
     require("openai", "openai")
+    settings: OpenAISettings = OPENAI.settings(ctx.protocol)
     base_url = ctx.base_url or os.environ.get("OPENAI_BASE_URL") or None
     key = api_key("OPENAI_API_KEY", model_id, dry_run=ctx.dry_run,  # a local server: no key
                   fallback=LOCAL_PLACEHOLDER_KEY if base_url else None,
@@ -277,7 +280,7 @@ def openai_adapter(model_id: str, ctx: CallContext, options: OpenAIOptions) -> O
     return OpenAIChatAdapter(model_id, base_url=base_url, api_key=key,
                              timeout_s=ctx.runtime.policy.timeout_s,
                              image_detail=(options.image_detail
-                                           or ctx.protocol.providers.openai_detail))
+                                           or settings.detail))
 
 
 def vllm_adapter(model_id: str, ctx: CallContext, options: VLLMOptions) -> VLLMChatAdapter:

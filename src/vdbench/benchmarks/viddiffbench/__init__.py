@@ -4,6 +4,7 @@ stay where they are; this module is the one place that names them for the layers
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ from vdbench.benchmarks.spec import (
     LoadedPredictions,
     Reported,
 )
+from vdbench.core.protocol import Protocol
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
-from vdbench.data.splits import DOMAINS, HUB_ID, SPLITS
+from vdbench.data.splits import DOMAINS, HUB_ID, PAPER_FPS, SPLITS
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
@@ -44,6 +46,13 @@ class VidDiffBench(BenchmarkSpec):
         return load_benchmark(data, selection, video_root=video_root, cache_dir=cache_dir,
                               skip_missing=skip_missing, check_videos=check_videos,
                               revision=revision)
+
+    def adapt_protocol(self, protocol: Protocol) -> Protocol:
+        """The paper's per-domain frame rates where the protocol names none."""
+        if protocol.frames.fps_by_domain:
+            return protocol
+        frames = dataclasses.replace(protocol.frames, fps_by_domain=dict(PAPER_FPS))
+        return dataclasses.replace(protocol, frames=frames)
 
     def tasks(self, prompts_dir: Path | None) -> Mapping[str, Task]:
         from vdbench.tasks.viddiffbench import viddiffbench_tasks

@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, LoadedPredictions, Reported
-from vdbench.core.protocol import (
-    FramesProtocol,
-    GenerationProtocol,
-    JudgeProtocol,
-    Protocol,
-    ProvidersProtocol,
-)
+from vdbench.core.protocol import FramesProtocol, GenerationProtocol, JudgeProtocol, Protocol
 from vdbench.core.types import SampleOutput
 from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
+from vdbench.llm.providers.anthropic import AnthropicSettings
+from vdbench.llm.providers.gemini import GeminiSettings
+from vdbench.llm.providers.openai import OpenAISettings
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
 
@@ -33,9 +30,8 @@ JUDGE_MODEL = "gpt-5-mini"
 PAPER_FRAMES = FramesProtocol(fps_by_domain={ALL_DOMAINS: 2.0}, pair_cap=40,
                               over_cap="keep_first", long_side=768, image_format="jpeg",
                               jpeg_quality=85)
-PAPER_PROVIDERS = ProvidersProtocol(openai_detail="low", anthropic_jpeg_quality=None,
-                                    gemini_input="video", gemini_video_fps=None,
-                                    gemini_api_defaults=False)
+PAPER_PROVIDERS = {"openai": OpenAISettings(detail="low"), "anthropic": AnthropicSettings(),
+                   "gemini": GeminiSettings(input="video")}
 PAPER_GENERATION = GenerationProtocol(temperature=0.7, max_tokens=4096, seed=0)
 # gpt-5-mini takes temperature 1 only; both protocols judge with it, as the authors do.
 VIDIC_JUDGE = JudgeProtocol(match_model=JUDGE_MODEL, direction_model=JUDGE_MODEL,
@@ -73,7 +69,7 @@ class VidicSpec(BenchmarkSpec):
     def adapt_protocol(self, protocol: Protocol) -> Protocol:
         if protocol.name == "paper":
             return dataclasses.replace(
-                protocol, frames=PAPER_FRAMES, providers=PAPER_PROVIDERS,
+                protocol, frames=PAPER_FRAMES, provider_settings=PAPER_PROVIDERS,
                 generation=PAPER_GENERATION, judge=VIDIC_JUDGE,
                 description="ViDiC-1K's inference scripts: 2 fps, each video's first 20 "
                             "frames, 768 px JPEG at low detail, temperature 0.7; "

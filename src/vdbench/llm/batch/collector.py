@@ -37,6 +37,7 @@ from vdbench.llm.batch.types import (
 )
 from vdbench.llm.cache import ResponseCache
 from vdbench.llm.errors import classify, run_stopper, summarize
+from vdbench.llm.providers import registry
 from vdbench.llm.retry import RetryPolicy
 from vdbench.llm.types import ChatReply, ChatRequest
 
@@ -45,21 +46,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vdbench.batch")
 
-# provider -> "module:BatchBackend subclass"; other providers (vllm) are always called live.
-BACKENDS: dict[str, str] = {
-    "openai": "vdbench.llm.batch.openai_batch:OpenAIBatch",
-    "anthropic": "vdbench.llm.batch.anthropic_batch:AnthropicBatch",
-    "gemini": "vdbench.llm.batch.gemini_batch:GeminiBatch",
-}
-CLIENTS: dict[str, str] = {  # for `vdbench batches cancel`, which has no adapter
-    "openai": "vdbench.llm.batch.openai_batch:client_for",
-    "anthropic": "vdbench.llm.batch.anthropic_batch:client_for",
-    "gemini": "vdbench.llm.batch.gemini_batch:client_for",
-}
+
+def has_batch(provider: str) -> bool:
+    """The provider's record names a batch backend; others (vllm) are always called live."""
+    record = registry.get(provider)
+    return record is not None and record.batch is not None
 
 
 def backend_class(provider: str) -> type[BatchBackend]:
-    backend: type[BatchBackend] = load_target(BACKENDS[provider])
+    record = registry.get(provider)
+    assert record is not None and record.batch is not None, provider
+    backend: type[BatchBackend] = load_target(record.batch)
     return backend
 
 
@@ -117,7 +114,7 @@ class BatchCollector:
 
     @staticmethod
     def accepts(adapter: ProviderAdapter) -> bool:
-        return adapter.provider in BACKENDS
+        return has_batch(adapter.provider)
 
     def close(self) -> None:
         self.store.close()

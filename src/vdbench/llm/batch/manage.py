@@ -11,13 +11,25 @@ from typing import Any
 
 from vdbench.core.errors import InputError
 from vdbench.core.lazy import load_target
-from vdbench.llm.batch.collector import CLIENTS, backend_class
+from vdbench.llm.batch.collector import backend_class
 from vdbench.llm.batch.store import BATCH_FILE, JobRecord, JobStore
 from vdbench.llm.batch.types import Phase
 from vdbench.llm.errors import summarize
+from vdbench.llm.providers import registry
 
-KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY",
-            "gemini": "GEMINI_API_KEY"}
+
+def _key_var(provider: str) -> str:
+    """The variable of the provider's API key (its name when it declares none)."""
+    record = registry.get(provider)
+    return (record.key_env if record is not None else None) or provider
+
+
+def _client(provider: str, endpoint: str) -> Any:
+    """A batch client for a job, made without an adapter (its record's batch_client)."""
+    record = registry.get(provider)
+    if record is None or record.batch_client is None:
+        raise InputError(f"provider {provider} has no batch client to cancel its jobs with")
+    return load_target(record.batch_client)(endpoint, os.environ[_key_var(provider)])
 
 
 def list_jobs(cache_dir: Path, phase: Phase | None = None) -> list[JobRecord]:
@@ -48,8 +60,8 @@ async def cancel_jobs(cache_dir: Path, job_ids: Sequence[str] = ()) -> list[Canc
             raise InputError(f"no such batch job in {cache_dir / BATCH_FILE}: "
                              f"{', '.join(unknown)}")
         pending = [job for job in pending if job.job_id in job_ids]
-    missing = sorted({KEY_VARS.get(job.provider, job.provider) for job in pending
-                      if not os.environ.get(KEY_VARS.get(job.provider, ""))})
+    missing = sorted({_key_var(job.provider) for job in pending
+                      if not os.environ.get(_key_var(job.provider))})
     if missing:
         raise InputError(f"cancelling needs the API key: set {', '.join(missing)}")
     if not pending:
@@ -58,8 +70,7 @@ async def cancel_jobs(cache_dir: Path, job_ids: Sequence[str] = ()) -> list[Canc
     out = []
     try:
         for job in pending:
-            client = load_target(CLIENTS[job.provider])(job.endpoint,
-                                                        os.environ[KEY_VARS[job.provider]])
+            client = _client(job.provider, job.endpoint)
             try:
                 backend = backend_class(job.provider)(partial(_same, client))
                 status = await backend.cancel(job.job_id)

@@ -1,6 +1,6 @@
-"""The VidDiff method's settings. The run's protocol (`ctx.protocol.viddiff`: paper follows the
-authors' reference code, fast is cheaper) sets the defaults of the settings it names; a
-`--model-option viddiff.KEY=VALUE` the user gives wins over the protocol.
+"""The VidDiff method's settings. The run's protocol (`BY_PROTOCOL[ctx.protocol.name]`: paper
+follows the authors' reference code, fast is cheaper) sets the defaults of the settings it
+names; a `--model-option viddiff.KEY=VALUE` the user gives wins over the protocol.
 
 `ViddiffOptions` is what `--model-option` is checked against: every setting the protocol sets
 is None unless given. `ViddiffOptions.resolve(protocol)` fills those from the protocol and gives
@@ -9,18 +9,63 @@ the `ViddiffConfig` the stages read (recorded whole as provenance.model.config).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from vdbench.core.errors import InputError
-from vdbench.core.protocol import ViddiffProtocol
-from vdbench.llm.aliases import ALIASES
+from vdbench.core.protocol import Protocol, by_protocol
+from vdbench.data.splits import PAPER_FPS
+from vdbench.llm.providers import registry
 
 LOCALIZERS = ("clip", "random", "oracle")
 EMBEDDERS = ("clip", "offline")
 UNLINKED = ("middle", "all")
 OpenProtocol = Literal["standard", "paper"]
 Rule = Literal["vdbench", "reference"]  # whose rule: vdbench's or the reference's
+
+
+@dataclass(frozen=True)
+class ViddiffProtocol:
+    """What each named protocol sets for the VidDiff method (`--model-option viddiff.KEY`
+    wins); the defaults are the fast protocol's."""
+
+    proposer_model: str = "gpt-4o-mini"
+    differencer_model: str = "gpt-4o"
+    fps_by_domain: dict[str, float] = field(default_factory=lambda: dict(PAPER_FPS))
+    frame_cap: int | None = 150  # None: every sampled frame (the reference embeds them all)
+    n_retrieval_strings: int = 3
+    refine_retrieval: bool = False
+    multiframe_sep_s: float = 0.5
+    open_protocol: Literal["paper", "standard"] = "standard"
+    keep_all_stages: bool = False  # False: at most max_stages stages of the reply are kept
+    # a misspelt difference name in the linking reply: the nearest name however far (the
+    # reference), or only one with a difflib ratio of at least 0.8
+    nearest_difference_names: bool = False
+    # "reference": a tie advances to the next stage and only exact zeros are floored at 1e-5;
+    # "vdbench": a tie stays and every score below 1e-5 is floored
+    viterbi: Literal["vdbench", "reference"] = "vdbench"
+    # "reference": linking after the refinement, shown the refined stages with their strings
+    # and every field of the differences (indent 4); "vdbench": alongside it, names and
+    # descriptions only
+    linking: Literal["vdbench", "reference"] = "vdbench"
+
+
+BY_PROTOCOL: dict[str, ViddiffProtocol] = {
+    "paper": ViddiffProtocol(
+        proposer_model="gpt-4o-mini", differencer_model="openai:gpt-4o-2024-05-13",
+        fps_by_domain={**PAPER_FPS, "fitness": 8.0}, frame_cap=None, n_retrieval_strings=5,
+        refine_retrieval=True, multiframe_sep_s=0.35, open_protocol="standard",
+        keep_all_stages=True, nearest_difference_names=True, viterbi="reference",
+        linking="reference"),
+    "fast": ViddiffProtocol(),
+}
+
+
+def protocol_settings(protocol: Protocol) -> ViddiffProtocol:
+    """The method's settings under the run's protocol (fast's for a protocol not named)."""
+    return by_protocol(protocol, BY_PROTOCOL)
+
+
 # The settings the protocol sets (ViddiffProtocol's fields that are method options).
 FROM_PROTOCOL = ("proposer_model", "differencer_model", "n_retrieval_strings",
                  "multiframe_sep_s", "refine_retrieval", "open_protocol", "keep_all_stages",
@@ -147,6 +192,6 @@ def _check_protocol_settings(values: dict[str, Any]) -> None:
 def protocol_model(name: str) -> str:
     """A model named by the protocol: an alias, `provider:ID`, or a bare OpenAI snapshot id
     (the reference's models are all OpenAI's: paper's differencer is gpt-4o-2024-05-13)."""
-    if ":" in name or any(a.name == name for a in ALIASES):
+    if ":" in name or any(a.name == name for a in registry.aliases()):
         return name
     return f"openai:{name}"

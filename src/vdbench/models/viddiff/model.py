@@ -36,7 +36,7 @@ from vdbench.llm.providers import make_adapter
 from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart
 from vdbench.models.base import EvalItem, Model
 from vdbench.models.viddiff import prompts
-from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions
+from vdbench.models.viddiff.config import ViddiffConfig, ViddiffOptions, protocol_settings
 from vdbench.models.viddiff.differencer import (
     build_request,
     parse_answer,
@@ -106,11 +106,11 @@ class ViddiffModel(Model):
         self.ledger = Ledger(self.runtime, self.stages)  # totals over the run
 
     def frames_for(self, spec: FrameSpec) -> FrameSpec:
-        """The method's own sampling (ctx.protocol.viddiff: paper samples fitness at 8 fps and
+        """The method's own sampling (config.BY_PROTOCOL: paper samples fitness at 8 fps and
         keeps every frame, as the reference's stage 2 embeds them all) wherever the run's
         sampling is the protocol's; a rate or cap the user set (--fps, --max-frames, a frame
         spec) is kept."""
-        method, run = self.protocol.viddiff, self.protocol.frames
+        method, run = protocol_settings(self.protocol), self.protocol.frames
         changes: dict[str, Any] = {}
         if spec.fps is None and spec.fps_by_domain == run.fps_by_domain:
             changes["fps_by_domain"] = dict(method.fps_by_domain)
@@ -318,4 +318,4 @@ class ViddiffModel(Model):
 def viddiff_model(name: str, ctx: CallContext, options: Mapping[str, Any]) -> Model:
     """`--model-option viddiff.KEY=VALUE` over the run's protocol's defaults."""
     given = parse_options(ViddiffOptions, options, name)
-    return ViddiffModel(given.resolve(ctx.protocol.viddiff), ctx, given.given())
+    return ViddiffModel(given.resolve(protocol_settings(ctx.protocol)), ctx, given.given())

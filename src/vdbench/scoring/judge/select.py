@@ -23,17 +23,15 @@ def check_judge_spec(spec: str) -> None:
     """Refuse a spec that names no judge before any work, listing the judges."""
     if spec in JUDGE_NAMES:
         return
-    from vdbench.llm.aliases import ALIASES
-    from vdbench.llm.providers import BUILDERS, resolve
+    from vdbench.llm.providers import known_names, registry, resolve
 
     models = spec.split(",")
     for model in models:
         if len(models) > 2 or resolve(model.strip()) is None:
-            names = [*JUDGE_NAMES, *(a.name for a in ALIASES)]
+            names = [*JUDGE_NAMES, *(a.name for a in registry.aliases())]
             raise InputError(
                 f"--judge: {spec!r} is not a judge{did_you_mean(model, names)}; give "
-                f"{' or '.join(JUDGE_NAMES)}, a chat model ({', '.join(a.name for a in ALIASES)}"
-                f", or {', '.join(f'{p}:MODEL-ID' for p in BUILDERS)}), or "
+                f"{' or '.join(JUDGE_NAMES)}, a chat model ({', '.join(known_names())}), or "
                 "MATCH_MODEL,DIRECTION_MODEL")
 
 

@@ -1,42 +1,48 @@
 """From a model name to a provider adapter: a pinned alias (`gpt-4o`) or `provider:MODEL-ID`.
-Each provider's module, and so its SDK, is imported only when that provider is used."""
+Each provider is declared by one record (registry.py); its adapter module, and so its SDK, is
+imported only when that provider is used."""
 
 from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vdbench.core.errors import InputError
 from vdbench.core.lazy import load_target
 from vdbench.core.options import parse_options
-from vdbench.llm.adapter import ProviderAdapter
-from vdbench.llm.aliases import ALIASES
-from vdbench.llm.context import CallContext
+from vdbench.llm.providers import registry
 
-# provider -> "module:builder"; a builder is (model_id, ctx, options) -> ProviderAdapter and
-# declares its typed options by the annotation of its `options` parameter.
-BUILDERS: dict[str, str] = {
-    "openai": "vdbench.llm.openai_api:openai_adapter",
-    "vllm": "vdbench.llm.openai_api:vllm_adapter",
-    "anthropic": "vdbench.llm.anthropic_api:anthropic_adapter",
-    "gemini": "vdbench.llm.gemini_api:gemini_adapter",
-}
+if TYPE_CHECKING:  # the runtime (context.py) costs calls through this package's registry
+    from vdbench.llm.adapter import ProviderAdapter
+    from vdbench.llm.context import CallContext
 
 
 def resolve(name: str) -> tuple[str, str] | None:
     """(provider, model id) for an alias or `provider:MODEL-ID`; None if it is neither."""
-    for alias in ALIASES:
+    for alias in registry.aliases():
         if alias.name == name:
             return alias.provider, alias.snapshot
     provider, sep, model_id = name.partition(":")
-    if sep and model_id and provider in BUILDERS:
+    if sep and model_id and registry.get(provider) is not None:
         return provider, model_id
     return None
 
 
+def known_names() -> list[str]:
+    """The aliases, then `provider:MODEL-ID` for each provider."""
+    return ([a.name for a in registry.aliases()]
+            + [f"{p.name}:MODEL-ID" for p in registry.providers()])
+
+
+def _builder(provider: str) -> Any:
+    record = registry.get(provider)
+    assert record is not None, provider
+    return load_target(record.adapter)
+
+
 def options_type(provider: str) -> type:
-    return typing.get_type_hints(load_target(BUILDERS[provider]))["options"]
+    return typing.get_type_hints(_builder(provider))["options"]
 
 
 def make_adapter(name: str, ctx: CallContext, options: Mapping[str, Any] | None = None,
@@ -45,11 +51,12 @@ def make_adapter(name: str, ctx: CallContext, options: Mapping[str, Any] | None 
     `role` names the option that asked for it, in errors."""
     resolved = resolve(name)
     if resolved is None:
-        known = ", ".join([a.name for a in ALIASES] + [f"{p}:MODEL-ID" for p in BUILDERS])
-        raise InputError(f"{role}: {name!r} is not a chat model; known: {known}")
+        raise InputError(f"{role}: {name!r} is not a chat model; known: "
+                         f"{', '.join(known_names())}")
     provider, model_id = resolved
     typed: object = parse_options(options_type(provider), options or {}, name)
     try:
-        return load_target(BUILDERS[provider])(model_id, ctx, typed)
+        adapter: ProviderAdapter = _builder(provider)(model_id, ctx, typed)
     except InputError as exc:
         raise InputError(f"{role} {name}: {exc}") from None
+    return adapter
