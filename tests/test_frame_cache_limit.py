@@ -21,6 +21,7 @@ from vdbench.frames import prepare as prepare_module
 from vdbench.frames.eviction import GB, discard, entry_size
 from vdbench.frames.prepare import FramePreparer
 from vdbench.frames.spec import FrameSpec
+from vdbench.tasks.viddiffbench import viddiffbench_tasks
 
 SPEC = FrameSpec(fps=2)
 N_VIDEOS = 6
@@ -250,7 +251,8 @@ def test_a_run_keeps_the_frame_cache_under_its_limit(videos, tmp_path):
     one = FramePreparer(FrameSpec()).prepare(ref(videos[0]), "fitness", 75)
     limit = 2.5 * (sum(len(f.image) for f in one.frames) + 2048)  # about two entries
     cfg = EvalConfig(cache_dir=tmp_path, frame_cache_gb=limit / GB, concurrency=1)
-    outs = asyncio.run(predict_all(pairs, Looks(), cfg, videos[0].parent))
+    task = viddiffbench_tasks()["closed"]
+    outs = asyncio.run(predict_all(pairs, Looks(), cfg, task, videos[0].parent))
     assert [(o.status, o.error) for o in outs] == [("ok", None)] * len(pairs)
     kept = entries(tmp_path)
     assert 1 <= len(kept) <= 3 and sum(size(tmp_path, k) for k in kept) <= limit * 1.2

@@ -20,6 +20,7 @@ from vdbench.frames import prepare as prepare_module
 from vdbench.frames.pool import FramePool, workers_can_start
 from vdbench.frames.prepare import FramePreparer
 from vdbench.frames.spec import FrameSpec
+from vdbench.tasks.viddiffbench import viddiffbench_tasks
 
 av = pytest.importorskip("av", reason="PyAV (the 'video' extra) is needed for mp4 tests")
 
@@ -197,7 +198,8 @@ def test_pairs_in_flight_stay_bounded_whatever_the_run_size(data, tmp_path):
     samples = [pair(f"s{i}", names[i % 8], names[(i + 3) % 8], trim=i // 8)
                for i in range(max(48, PROCESS_MIN_PAIRS))]
     cfg = EvalConfig(cache_dir=tmp_path, concurrency=2)
-    outs = asyncio.run(predict_all(samples, Slow(), cfg, data))
+    task = viddiffbench_tasks()["closed"]
+    outs = asyncio.run(predict_all(samples, Slow(), cfg, task, data))
     assert [o.status for o in outs] == ["ok"] * len(samples)
     import os
 

@@ -6,6 +6,7 @@ Exit codes: 0 done, 2 bad input, 1 failure."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -101,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     fr = sub.add_parser("frames", help="write the frames a model would be shown")
     fr.add_argument("video", nargs="?", help="a video file or a folder of frames")
     fr.add_argument("--sample", help="with --data: a sample_key; writes both videos")
+    fr.add_argument("--benchmark", metavar="NAME",
+                    help="with --sample: which benchmark; given, the frames are sampled as its "
+                         "paper protocol does (default: VidDiffBench, vdbench's frame defaults)")
     fr.add_argument("--data", default=defaults.DATA,
                     help="with --sample: mini (the default), a hub id, or a local folder")
     fr.add_argument("--video-root", type=Path, metavar="DIR",
@@ -192,16 +196,26 @@ def cmd_frames(args: argparse.Namespace) -> int:
     spec = _frame_spec(args)
     title = ""
     if args.sample:
-        from vdbench.data.loader import load_benchmark
+        from vdbench.benchmarks.catalog import get_benchmark
+        from vdbench.data.loader import Selection
         from vdbench.frames.prepare import FramePreparer
 
-        bench = load_benchmark(args.data, video_root=args.video_root, cache_dir=args.cache_dir,
-                               check_videos=False)
+        benchmark = get_benchmark(args.benchmark)
+        if args.benchmark:  # what its paper protocol shows, with --fps etc. on top
+            from vdbench.core.protocol import get_protocol
+
+            protocol = benchmark.adapt_protocol(get_protocol(defaults.PROTOCOL))
+            spec = dataclasses.replace(benchmark.frame_spec(protocol), **_frame_overrides(args))
+        bench = benchmark.load(args.data, Selection(), video_root=args.video_root,
+                               cache_dir=args.cache_dir, skip_missing=False,
+                               check_videos=bool(args.benchmark), revision=None)
         sample = next((s for s in bench.samples if s.sample_key == args.sample), None)
         if sample is None:
             raise InputError(f"--sample: {args.sample!r} is not a sample of --data {args.data}")
         clips = list(FramePreparer(spec, args.cache_dir, bench.video_root).prepare_pair(sample))
-        title = f"{sample.sample_key} · {sample.action_name} ({sample.action}, {sample.domain})"
+        name = getattr(sample, "action_name", "")
+        title = (f"{sample.sample_key} · {name + ' ' if name else ''}"
+                 f"({sample.action}, {sample.domain})")
     elif args.video:
         from vdbench.frames.prepare import prepare_single
 
