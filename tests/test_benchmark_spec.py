@@ -153,11 +153,10 @@ class ScriptedAnswers:
 @pytest.fixture
 def openai_server(monkeypatch):
     pytest.importorskip("openai")
-    server = FakeOpenAIServer(ScriptedAnswers()).start()
-    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-tinybench")
-    yield server
-    server.stop()
+    with FakeOpenAIServer(ScriptedAnswers()) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        yield server
 
 
 def test_gpt4o_through_the_stand_in_sends_frames_and_scores_its_replies(
