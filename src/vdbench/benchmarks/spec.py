@@ -25,6 +25,8 @@ from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
 
+DEFAULT_FPS = 1.0  # frames a second, for a benchmark that sets no rate of its own
+
 __all__ = ["BenchmarkSpec", "LoadedBenchmark", "LoadedPredictions", "Reported"]
 
 
@@ -67,8 +69,11 @@ class BenchmarkSpec(ABC):
         return protocol
 
     def frame_spec(self, protocol: Protocol) -> FrameSpec:
+        """The protocol's sampling; one rate for every pair (DEFAULT_FPS) where the protocol
+        names no rate per domain and the benchmark none of its own."""
         f = protocol.frames
-        return FrameSpec(fps_by_domain=dict(f.fps_by_domain), max_frames=f.pair_cap,
+        every = None if f.fps_by_domain else DEFAULT_FPS
+        return FrameSpec(fps=every, fps_by_domain=dict(f.fps_by_domain), max_frames=f.pair_cap,
                          over_cap=f.over_cap, long_side=f.long_side,
                          jpeg_quality=f.jpeg_quality, image_format=f.image_format)
 
