@@ -66,8 +66,8 @@ def opposites(pairs: list[tuple[Statement, Statement]], embed: Embed | None,
     or the model's (`model`, default the shipped weights) where the rules find only weak
     evidence and the embeddings are there."""
     out = [direction_votes(a, b) for a, b in pairs]
-    flips = [vote < 0 for _, vote in out]
-    todo = [k for k, (kind, _) in enumerate(out) if kind in LEARNED]
+    flips = [v.vote < 0 for v in out]
+    todo = [k for k, v in enumerate(out) if v.kind in LEARNED]
     if embed is None or not todo:
         return flips
     w, bias = model or weights()

@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 FILE = Path(__file__).with_name("lexicon.json")
 
@@ -235,6 +235,21 @@ def inflections(word: str) -> set[str]:
 ScaleEnd = tuple[str, int]  # (scale, the end of it a word names: 1 or -1)
 
 
+class Family(NamedTuple):
+    """The family a scale belongs to, and whether its + end is the family's + end."""
+
+    name: str
+    sign: int
+
+
+class SignedWord(NamedTuple):
+    """One scale a direction word reads on."""
+
+    scale: str
+    sign: int  # the end of the scale the word names
+    primary: bool  # the word's main meaning, not a second one
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """The lexicon as the parser reads it: word sets hold both the words and their stems
@@ -253,10 +268,10 @@ class Lexicon:
     intensifiers: frozenset[str]
     copulas: frozenset[str]
     synonyms: Mapping[str, str]  # stem -> the concept it is folded onto
-    signed: Mapping[str, list[tuple[str, int, bool]]]  # stem -> [(scale, sign, primary)]
+    signed: Mapping[str, list[SignedWord]]  # stem -> the scales it reads on, main one first
     scale_nouns: Mapping[str, ScaleEnd]
     quantity: Mapping[str, int]
-    family: Mapping[str, tuple[str, int]]  # scale -> (family, the family's sign)
+    family: Mapping[str, Family]  # scale -> its family
     generic_scales: frozenset[str]
     scale_names: Mapping[str, str]
     marked: frozenset[str]
@@ -282,15 +297,15 @@ def _folded(groups: list[list[str]], stem: Stemmer) -> dict[str, str]:
     return out
 
 
-def _signed(raw: dict[str, Any], stem: Stemmer) -> dict[str, list[tuple[str, int, bool]]]:
-    """Stem -> [(scale, sign, primary)], from scales, secondary, negatable, extra_words."""
-    out: dict[str, list[tuple[str, int, bool]]] = {}
+def _signed(raw: dict[str, Any], stem: Stemmer) -> dict[str, list[SignedWord]]:
+    """Stem -> the scales it reads on, from scales, secondary, negatable, extra_words."""
+    out: dict[str, list[SignedWord]] = {}
 
     def put(word: str, scale: str, sign: int, primary: bool) -> None:
         for form in inflections(word):
             readings = out.setdefault(stem(form), [])
             if all(s != scale for s, _, _ in readings):
-                readings.append((scale, sign, primary))
+                readings.append(SignedWord(scale, sign, primary))
 
     for scale, spec in raw["scales"].items():
         for words, sign in ((spec["plus"], 1), (spec["minus"], -1)):
@@ -307,7 +322,7 @@ def _signed(raw: dict[str, Any], stem: Stemmer) -> dict[str, list[tuple[str, int
             for form in inflections(w):
                 key = stem(prefix + form)
                 if key not in out:
-                    out[key] = [(s, -sign, p) for s, sign, p in primary]
+                    out[key] = [SignedWord(s, -sign, p) for s, sign, p in primary]
     for w in raw["not_signed"]:
         out.pop(stem(w), None)
     return out
@@ -322,8 +337,8 @@ def _build(raw: dict[str, Any], digest: str) -> Lexicon:
     def by_stem(key: str) -> dict[str, Any]:
         return {stem(w): tuple(v) if isinstance(v, list) else v for w, v in raw[key].items()}
 
-    family = {scale: (s["family"], s["sign"]) for scale, s in raw["scales"].items()}
-    family.update({scale: (fam, 1) for scale, fam in raw["location_family"].items()})
+    family = {scale: Family(s["family"], s["sign"]) for scale, s in raw["scales"].items()}
+    family.update({scale: Family(fam, 1) for scale, fam in raw["location_family"].items()})
     return Lexicon(
         digest=digest, stem=stem,
         rewrites=tuple((re.compile(p), r) for pairs in raw["rewrites"].values()

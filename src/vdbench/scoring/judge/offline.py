@@ -120,7 +120,7 @@ def _clash(a: Statement, b: Statement) -> bool:
     lex = lexicon.load()
 
     def compared(st: Statement) -> set[str]:
-        return {lex.family[r.scale][0] for r in st.readings if r.weight >= 2 and r.primary
+        return {lex.family[r.scale].name for r in st.readings if r.weight >= 2 and r.primary
                 and not r.quality and r.scale not in lex.generic_scales}
     return bool(compared(a) and compared(b) and not a.families & b.families)
 

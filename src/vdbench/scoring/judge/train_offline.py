@@ -102,8 +102,8 @@ def case_data(judge: OfflineJudge, cases: list[GoldCase]) -> list[CaseData]:
         gt = [c.annotated[k].description for k in gk]
         pred = [c.predicted[k].description for k in pk]
         parsed = [[(Statement.parse(a), Statement.parse(b)) for b in pred] for a in gt]
-        flips = [[direction_votes(*ab)[1] < 0 for ab in row] for row in parsed]
-        learned = np.array([[direction_votes(*ab)[0] in direction.LEARNED
+        flips = [[direction_votes(*ab).vote < 0 for ab in row] for row in parsed]
+        learned = np.array([[direction_votes(*ab).kind in direction.LEARNED
                              for ab in row] for row in parsed], dtype=bool)
         embed = judge._embedder.vectors if judge.backend == "embedding" and judge._embedder \
             else None
