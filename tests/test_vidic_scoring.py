@@ -365,7 +365,12 @@ def test_paper_protocol_follows_their_api_scripts_and_fast_is_cheaper():
     assert spec.max_frames == 40 and spec.per_video_cap == 20 and spec.keep_first
     assert spec.long_side == 768 and spec.jpeg_quality == 85
     assert paper.generation.temperature == 0.7 and paper.generation.max_tokens == 4096
-    assert paper.providers.openai_detail == "low" and paper.judge.match_model == "gpt-5-mini"
+    from vdbench.llm.providers.registry import get as get_provider
+
+    assert get_provider("openai").settings(paper).detail == "low"
+    assert get_provider("openai").settings(fast).detail == "low"
+    assert get_provider("gemini").settings(paper).input == "video"
+    assert paper.judge.match_model == "gpt-5-mini"
     fspec = SPEC.frame_spec(fast)
     assert fspec.target_fps("veo3") == 1.0 and fspec.per_video_cap == 8
     assert fspec.long_side == 512 and not fspec.keep_first
