@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vdbench.core.errors import InputError
+from vdbench.viewer import checklist
 from vdbench.viewer.records import RunRecord, SampleRecord
 from vdbench.viewer.sample_view import SampleView, sample_view
 from vdbench.viewer.summary import Filter, Summary, filters, summary
@@ -29,6 +30,9 @@ class BenchmarkView:
 
 VIEWS: dict[str, BenchmarkView] = {
     "viddiffbench": BenchmarkView("gt_key", summary, filters, sample_view),
+    "vidic": BenchmarkView("item_key", checklist.summary, checklist.filters,
+                           checklist.sample_view, script="checklist.js",
+                           styles=("checklist.css",)),
 }
 
 
