@@ -290,13 +290,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="module")
-def sync_api():
+def browser_api():
+    """playwright's sync API, or the test skipped without Chromium or playwright."""
     if CHROMIUM is None:
         pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
     return pytest.importorskip(
         "playwright.sync_api",
         reason="the playwright package is not installed (pip install playwright)")
+
+
+@pytest.fixture(scope="module")
+def sync_api():
+    return browser_api()
 
 
 def _visible(page) -> list[str]:

@@ -3,13 +3,15 @@ RUN/view/index.html."""
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from vdbench.core.config import resolve_cache_dir
 from vdbench.core.errors import InputError, MissingExtraError
 from vdbench.core.io import write_text_atomic
-from vdbench.frames.prepare import FramePreparer
+from vdbench.frames.prepare import FramePreparer, video_fps
 from vdbench.viewer.load import RunRecord, SampleRecord, load_run
 from vdbench.viewer.render import render_page
 from vdbench.viewer.thumbs import (
@@ -29,7 +31,7 @@ def prepare_strips(rec: RunRecord, preparer: FramePreparer, thumb_px: int,
 
     def one(s: SampleRecord) -> tuple[Strip, Strip] | str:
         try:
-            clips = preparer.prepare_pair(s.sample)
+            clips = preparer.prepare_pair(with_frame_rates(s.sample, preparer))
             return make_strips(clips, thumb_px, max_frames_per_video)
         except (InputError, MissingExtraError, OSError, ValueError) as exc:
             return str(exc) or type(exc).__name__
@@ -37,6 +39,24 @@ def prepare_strips(rec: RunRecord, preparer: FramePreparer, thumb_px: int,
     with ThreadPoolExecutor(FRAME_WORKERS) as pool:
         got = list(pool.map(one, rec.samples))
     return {s.sample.sample_key: g for s, g in zip(rec.samples, got)}
+
+
+def with_frame_rates(sample: Any, preparer: FramePreparer) -> Any:
+    """The sample with each video's fps_original read from its file where the benchmark was
+    loaded without probing (ViDiC-1K gives 0 then): the same rate `eval` probed, so the
+    frames, their times and their cache keys are the run's. InputError when a video has
+    none (an image folder, a header without a rate)."""
+    if all(v.fps_original > 0 for v in sample.videos):
+        return sample
+    videos = []
+    for v in sample.videos:
+        if v.fps_original <= 0:
+            fps = video_fps(preparer.resolve(v))
+            if not fps or fps <= 0:
+                raise InputError(f"{v.path}: no frame rate to sample it by")
+            v = dataclasses.replace(v, fps_original=fps)
+        videos.append(v)
+    return dataclasses.replace(sample, videos=tuple(videos))
 
 
 def build_view(run: Path, *, cache_dir: Path | None = None, video_root: Path | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from vdbench.viewer.load import SampleRecord
+from vdbench.viewer.records import SampleRecord
 from vdbench.viewer.videos import frame_times, times_text
 
 

@@ -1,59 +1,25 @@
 """Read a run folder (docs/results-format.md) into what the viewer shows: the results, and per
 sample the benchmark's Sample, its scored rows, the model's predictions and output, and the
-judge's log. Only vdbench's own readers parse the files; a file the run does not have (a
-scored folder has no outputs.jsonl, a closed run no judge.jsonl) is simply absent."""
+judge's log (records.py), with the benchmark's view (kinds.py) picked by results.benchmark.
+Only vdbench's own readers parse the files; a file the run does not have (a scored folder has
+no outputs.jsonl, a closed run no judge.jsonl) is simply absent."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.catalog import get_benchmark
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results, load_results
-from vdbench.core.types import DiffPrediction
-from vdbench.data.loader import Benchmark, Selection
-from vdbench.data.schema import Sample
+from vdbench.data.loader import Selection
 from vdbench.frames.spec import FrameSpec
+from vdbench.viewer.kinds import view_of
+from vdbench.viewer.records import RunRecord, SampleRecord
 
-
-@dataclass
-class SampleRecord:
-    """Everything the run holds about one sample."""
-
-    sample: Sample
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # gt_key -> samples.jsonl row
-    predictions: dict[str, DiffPrediction] = field(default_factory=dict)
-    output: dict[str, Any] | None = None  # its outputs.jsonl line
-    judge: dict[str, Any] | None = None  # its judge.jsonl line (open mode)
-
-    @property
-    def result(self) -> str:
-        """correct (every scored difference right), wrong (at least one wrong), or none."""
-        if not self.rows:
-            return "none"
-        return "correct" if all(r.get("correct") is True for r in self.rows.values()) else "wrong"
-
-    @property
-    def status(self) -> str:
-        if self.output and self.output.get("status"):
-            return str(self.output["status"])
-        statuses = {str(r.get("status")) for r in self.rows.values() if r.get("status")}
-        return statuses.pop() if len(statuses) == 1 else "ok" if not statuses else "mixed"
-
-
-@dataclass
-class RunRecord:
-    run: Path
-    results: Results
-    benchmark: Benchmark
-    samples: list[SampleRecord]
-    frame_spec: FrameSpec
-    frame_spec_recorded: bool  # False: the model used no frames; the default spec is shown
-    predictions_source: str | None  # the file the predictions were read from
-    warnings: list[str]
+__all__ = ["RunRecord", "SampleRecord", "frame_spec_of", "load_run", "read_jsonl",
+           "selection_of"]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]] | None:
@@ -118,6 +84,7 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     warnings: list[str] = []
     data = str(prov.get("dataset") or "mini")
     spec = get_benchmark(results.benchmark)
+    view = view_of(results.benchmark)
     bench = spec.load(data, selection_of(results), video_root=video_root,
                       cache_dir=cache_dir, check_videos=False, skip_missing=False,
                       revision=None)
@@ -166,7 +133,7 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
     records = {s.sample_key: SampleRecord(s) for s in samples}
     for r in rows:
         if (rec := records.get(r["sample_key"])) is not None:
-            rec.rows[str(r.get("gt_key"))] = r
+            rec.rows[str(r.get(view.row_key))] = r
     for o in outputs:
         if (rec := records.get(o["sample_key"])) is not None:
             rec.output = o
@@ -178,7 +145,7 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
             rec.predictions = p
     frames, recorded = frame_spec_of(results)
     return RunRecord(run, results, bench, list(records.values()), frames, recorded,
-                     preds_source, warnings)
+                     preds_source, warnings, view)
 
 
 def _protocol_frames(results: Results) -> FrameSpec:

@@ -14,31 +14,30 @@ import hashlib
 from jinja2 import Environment
 
 from vdbench.pages import page_environment, render_document, source_text
-from vdbench.viewer.load import RunRecord
-from vdbench.viewer.sample_view import sample_view
-from vdbench.viewer.summary import filters, summary
+from vdbench.viewer.records import RunRecord
 from vdbench.viewer.thumbs import Strip
 
-SCRIPT = "filters.js"
 
-
-def content_security_policy(env: Environment) -> str:
-    script = source_text(env, SCRIPT)
+def content_security_policy(env: Environment, script_name: str) -> str:
+    script = source_text(env, script_name)
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
     return ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
             f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'")
 
 
 def render_page(rec: RunRecord, frames: dict[str, tuple[Strip, Strip] | str]) -> str:
-    """The whole page. frames: per sample_key, its two strips or why there are none."""
+    """The whole page, as the run's benchmark view (rec.view) shapes it. frames: per
+    sample_key, its two strips or why there are none."""
     r = rec.results
+    view = rec.view
     samples = []
     for s in rec.samples:
         got = frames.get(s.sample.sample_key, "not prepared")
-        samples.append(sample_view(s, got if isinstance(got, tuple) else None,
+        samples.append(view.sample(s, got if isinstance(got, tuple) else None,
                                    got if isinstance(got, str) else None, r.mode))
     env = page_environment("vdbench.viewer")
     return render_document(
         env, "viewer.html.j2", title=f"{r.model} · {r.mode} · {r.split} — vdbench run viewer",
-        csp=content_security_policy(env), script=SCRIPT, summary=summary(rec),
-        filters=filters(rec.samples), samples=samples)
+        csp=content_security_policy(env, view.script), script=view.script,
+        styles=view.styles, summary=view.summary(rec), filters=view.filters(rec.samples),
+        samples=samples)

@@ -1,5 +1,6 @@
 """What the top of the run viewer shows, as plain text for the templates: the headline cards,
-the run's facts, the scores by split and the filters' choices."""
+the run's facts, the score tables and the filters' choices. The Summary and its parts serve
+every benchmark; summary() and filters() shape VidDiffBench's (scores by split)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from vdbench.core.results import Block
+from vdbench.core.results import Block, Results
 from vdbench.scoring.judge.select import judge_heading, measured_text
-from vdbench.viewer.load import RunRecord, SampleRecord
+from vdbench.viewer.records import RunRecord, SampleRecord
 
 SPLIT_ORDER = ("easy", "medium", "hard")
 
@@ -63,12 +64,21 @@ class Fact:
 
 
 @dataclass(frozen=True)
-class SplitRow:
+class ScoreRow:
     name: str
     n_samples: Any
     n_scored: Any
     score: str
     ci: str
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A table of scores by one grouping (split, class)."""
+
+    name: str  # the grouping, the first column's heading
+    scored: str  # the heading of the count of scored items
+    rows: list[ScoreRow]
 
 
 @dataclass(frozen=True)
@@ -86,13 +96,24 @@ class Summary:
     failures: list[str] | None  # the first errors of an incomplete run; None when complete
     facts: list[Fact]
     metric: str
-    by_split: list[SplitRow]
+    breakdown_label: str  # "details and scores by ..."
+    breakdowns: list[Breakdown]  # the tables beside the facts, only those with rows
 
 
 def summary(rec: RunRecord) -> Summary:
+    """VidDiffBench's: the headline (the average of the splits where there are several), the
+    judge in open mode, and the scores by split."""
+    r = rec.results
+    by_split = _by_split(r.by_split or {}, r.headline_metric)
+    return run_summary(rec, _cards(rec), facts(rec), "split",
+                       [Breakdown("split", "scored", by_split)] if by_split else [])
+
+
+def run_summary(rec: RunRecord, cards: list[Card], facts: list[Fact], breakdown_label: str,
+                breakdowns: list[Breakdown]) -> Summary:
+    """The summary of any benchmark's run, around its cards, facts and score tables."""
     r = rec.results
     prov = r.provenance
-    metric = r.headline_metric
     incomplete = None
     if not r.complete:
         first = (r.failures or {}).get("first_errors") or []
@@ -102,8 +123,8 @@ def summary(rec: RunRecord) -> Summary:
         model=r.model, mode=r.mode, run_name=rec.run.resolve().name,
         dataset=str(prov.get("dataset", "?")), revision=str(prov.get("revision", "?")),
         split=r.split, n_samples=r.n_samples, created=str(prov.get("created", "?")),
-        cards=_cards(rec), warnings=list(rec.warnings), failures=incomplete,
-        facts=_facts(rec), metric=metric, by_split=_by_split(r.by_split or {}, metric))
+        cards=cards, warnings=list(rec.warnings), failures=incomplete, facts=facts,
+        metric=r.headline_metric, breakdown_label=breakdown_label, breakdowns=breakdowns)
 
 
 def _cards(rec: RunRecord) -> list[Card]:
@@ -116,14 +137,11 @@ def _cards(rec: RunRecord) -> list[Card]:
                         f"all differences pooled {pct(r.headline)}, 95% CI {ci_text(r.ci95)}")
     else:
         headline = Card(metric, pct(r.headline), f"95% CI {ci_text(r.ci95)}")
-    failed = (r.failures or {}).get("failed_samples", 0)
-    allowed = (r.failures or {}).get("allowed", 0)
-    complete = "yes" if r.complete else "no"
     cards = [
         headline,
         Card("coverage", pct(r.coverage),
              f"{r.n_scored} differences scored in {r.n_samples} pairs"),
-        Card("complete", complete, f"{failed} failed sample(s), {allowed} allowed", complete),
+        complete_card(r),
     ]
     if r.mode == "open":
         judge = r.judge or {}
@@ -132,7 +150,15 @@ def _cards(rec: RunRecord) -> list[Card]:
     return cards
 
 
-def _facts(rec: RunRecord) -> list[Fact]:
+def complete_card(r: Results) -> Card:
+    failed = (r.failures or {}).get("failed_samples", 0)
+    allowed = (r.failures or {}).get("allowed", 0)
+    complete = "yes" if r.complete else "no"
+    return Card("complete", complete, f"{failed} failed sample(s), {allowed} allowed", complete)
+
+
+def facts(rec: RunRecord) -> list[Fact]:
+    """The run's facts, for any benchmark: what it does not record is left out."""
     r = rec.results
     prov = r.provenance
     facts = [Fact("model", readable(prov.get("model", r.model))),
@@ -170,24 +196,31 @@ def _facts(rec: RunRecord) -> list[Fact]:
     return facts
 
 
-def _by_split(by_split: dict[str, Block], metric: str) -> list[SplitRow]:
+def score_row(name: str, block: Block, metric: str) -> ScoreRow:
+    return ScoreRow(name, block.get("n_samples", ""), block.get("n_scored", ""),
+                    pct(block.get(metric)), ci_text(block.get("ci95")))
+
+
+def _by_split(by_split: dict[str, Block], metric: str) -> list[ScoreRow]:
     ranked = sorted(by_split.items(), key=lambda kv: (
         SPLIT_ORDER.index(kv[0]) if kv[0] in SPLIT_ORDER else len(SPLIT_ORDER), kv[0]))
-    return [SplitRow(name, b.get("n_samples", ""), b.get("n_scored", ""), pct(b.get(metric)),
-                     ci_text(b.get("ci95"))) for name, b in ranked]
+    return [score_row(name, b, metric) for name, b in ranked]
 
 
 @dataclass(frozen=True)
 class Filter:
-    name: str  # the data- attribute of a sample it compares
+    name: str  # the data- attribute of a sample (or of an item row) it compares
     label: str
     options: list[tuple[str, str]]  # (value, label)
+    scope: str = "sample"  # sample: hides samples; item: hides a sample's item rows
+
+
+def unique(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(value, label) pairs, each value once, in order."""
+    return list(dict(pairs).items())
 
 
 def filters(samples: list[SampleRecord]) -> list[Filter]:
-    def unique(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return list(dict(pairs).items())
-
     splits = sorted({s.sample.split for s in samples},
                     key=lambda x: SPLIT_ORDER.index(x) if x in SPLIT_ORDER else 9)
     domains = sorted({s.sample.domain for s in samples})

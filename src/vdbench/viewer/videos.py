@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from vdbench.viewer.load import SampleRecord
+from vdbench.data.schema import VideoRef
+from vdbench.viewer.records import SampleRecord
 from vdbench.viewer.thumbs import Strip
 
 MARKER_MEANING = {"gt": "annotated retrieval frame", "pred": "the model's keyframe"}
@@ -84,17 +85,11 @@ def timeline(strip: Strip | None, markers: list[tuple[str, float, str]]) -> Time
     return Timeline([f"{100 * t / end:.2f}" for t in times], shown, seconds(end))
 
 
-def video(rec: SampleRecord, i: int, strip: Strip | None, frame_error: str | None,
-          mode: str) -> VideoView:
+def viddiff_markers(rec: SampleRecord, i: int, mode: str) -> list[tuple[str, float, str]]:
+    """A VidDiffBench video's markers: its annotated retrieval frames and the model's
+    keyframes (open mode: named p<key>), as (kind, time, key)."""
     label = "ab"[i]
     ref = rec.sample.videos[i]
-    if strip is not None:
-        shown = len(strip.thumbs)
-        count = (f"all {shown} frames shown" if shown == strip.n_frames
-                 else f"{shown} of {strip.n_frames} frames shown")
-        meta = f"{count} · sampled at {strip.fps:.3g} fps"
-    else:
-        meta = "no frames"
     markers: list[tuple[str, float, str]] = []
     for key, frames in rec.sample.retrieval_frames[i].items():
         if rec.sample.differences_annotated.get(key) is not None and frames:
@@ -104,6 +99,19 @@ def video(rec: SampleRecord, i: int, strip: Strip | None, frame_error: str | Non
         if pred.frames and pred.frames.get(label):
             markers += [("pred", t, prefix + key)
                         for t in frame_times(pred.frames[label], ref.fps_original)]
+    return markers
+
+
+def video(ref: VideoRef, label: str, strip: Strip | None, frame_error: str | None,
+          markers: list[tuple[str, float, str]] | None) -> VideoView:
+    """One video: its strip, and a timeline with these markers (None: no timeline)."""
+    if strip is not None:
+        shown = len(strip.thumbs)
+        count = (f"all {shown} frames shown" if shown == strip.n_frames
+                 else f"{shown} of {strip.n_frames} frames shown")
+        meta = f"{count} · sampled at {strip.fps:.3g} fps"
+    else:
+        meta = "no frames"
     return VideoView(label, meta, str(ref.path), thumbs(strip) if strip else None,
-                     frame_error or "?", timeline(strip, markers),
-                     any(kind == "pred" for kind, _, _ in markers))
+                     frame_error or "?", None if markers is None else timeline(strip, markers),
+                     any(kind == "pred" for kind, _, _ in markers or []))
