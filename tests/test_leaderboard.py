@@ -40,8 +40,10 @@ def _table(board, mode: str, *, reported: bool = False, revision: str | None = N
 
 
 def test_paper_rows_are_included_marked_and_kept_apart(tmp_path):
-    board = _board(tmp_path)  # nothing recorded: only the paper
-    assert [(t.mode, t.reported) for t in board.tables] == [("closed", True), ("open", True)]
+    board = _board(tmp_path)  # nothing recorded: only the papers
+    assert [(t.benchmark, t.mode, t.reported) for t in board.tables] == [
+        ("viddiffbench", "closed", True), ("viddiffbench", "open", True),
+        ("vidic", "compare", True)]
     closed = {r.method: r for r in _table(board, "closed", reported=True).rows}
     assert set(closed) == set(CLOSED_ACCURACY)
     gpt = closed["GPT-4o"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from board_helpers import META, closed_predictions, results_record, run, write_json, write_run
+from vdbench.benchmarks.catalog import get_benchmark
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -33,6 +34,8 @@ def page_file(tmp_path: Path, cache_dir) -> Path:
                                            model="weak", revision="a5fb8e979f3a1589"))
     write_run(runs, "easy-only", results_record({"easy": 0.55}, model="easy-only",
                                                 revision="a5fb8e979f3a1589"))
+    assert run(["eval", "--benchmark", "vidic", "--model", "random", "--judge", "offline",
+                "--out", str(runs / "vidic-random"), "--no-progress"]) == 0
     assert run(["leaderboard", "--runs", str(runs), "--submissions", str(subs),
                 "--out", str(tmp_path / "leaderboard")]) == 0
     return tmp_path / "leaderboard" / "index.html"
@@ -63,7 +66,8 @@ def test_page_renders_sorts_and_looks_right(page_file, tmp_path):
             assert "mini" in page.inner_text(f"{table} caption")
             rows = page.locator(f"{table} tbody tr")
             assert rows.count() == 4
-            assert page.locator("table.reported tbody tr").count() == 12  # 6 closed + 6 open
+            assert page.locator(  # 6 closed + 6 open
+                "#closed table.reported tbody tr, #open table.reported tbody tr").count() == 12
             assert page.locator("tr.reported .badge").first.inner_text() == "reported in the paper"
             assert page.locator("figure img").count() == 2  # closed and open
             tops = page.evaluate(
@@ -87,6 +91,31 @@ def test_page_renders_sorts_and_looks_right(page_file, tmp_path):
             methods = page.locator(f"{table} tbody tr td:nth-child(2)").all_inner_texts()
             names = [m.split("\n")[0] for m in methods]
             assert names == sorted(names, key=str.lower)
+
+            # ViDiC-1K: a section of its own, its authors' rows, then the offline-judged run
+            assert page.locator("nav a[href='#vidic']").inner_text() == "ViDiC-1K"
+            assert page.inner_text("#vidic h2") == "ViDiC-1K: accuracy (%)"
+            vidic = [t for t in page.evaluate("""() => [...document.querySelectorAll(
+                "#vidic table")].map(t => [t.id, t.className, t.caption.textContent,
+                [...t.tHead.rows[0].cells].map(c => c.textContent), t.tBodies[0].rows.length])""")]
+            assert [(i, c) for i, c, *_ in vidic] == [("vidic-1", "board reported"),
+                                                     ("vidic-2", "board smoke")]
+            _, _, caption, head, n_rows = vidic[0]
+            assert "Reported by its authors" in caption and "judge: gpt-5-mini" in caption
+            assert head[:4] == ["Method", "Accuracy", "Difference", "Similarity"]
+            assert "Playback technique" in head
+            assert n_rows == len(get_benchmark("vidic").reported())
+            assert page.locator("#vidic-1 tr.reported .badge").first.inner_text() == (
+                "reported in the paper")
+            _, _, caption, head, n_rows = vidic[1]
+            assert "offline judge" in caption and n_rows == 1
+            assert head[:3] == ["Rank", "Method", "Accuracy"]
+            assert page.inner_text("#vidic-2 tbody td:nth-child(1)") == "1"
+            page.click("#vidic-1 thead th:text-is('Similarity')")
+            sims = [float(v) for v in _column(page, "#vidic-1", "Similarity")]
+            assert sims == sorted(sims, reverse=True)
+            assert page.locator("#closed table, #open table").filter(
+                has_text="vidic-random").count() == 0  # never among VidDiffBench's rows
 
             shot = tmp_path / "leaderboard.png"
             page.screenshot(path=str(shot), full_page=True)

@@ -182,7 +182,8 @@ BAD: dict[str, Bad] = {
     "metadata-bad-link": Bad(preds_file(meta=dict(META, link="javascript:alert(1)")),
                              ["field 'link': 'javascript:alert(1)' does not match"]),
     "metadata-bad-mode": Bad(preds_file(meta=dict(META, mode="both")),
-                             ["field 'mode': expected \"closed\" or \"open\", got 'both'"]),
+                             ["field 'mode': 'both' is not a task of VidDiffBench (closed or "
+                              "open)"]),
     "metadata-not-object": Bad(text_file(json.dumps(closed_predictions()), meta=["x"]),
                                ["bad.meta.json: expected an object, got list"]),
     "sidecar-invalid-json": Bad(lambda d: (d / "bad.meta.json").write_text("{")
@@ -279,7 +280,8 @@ def test_submit_records_predictions_metadata_and_results(tmp_path, cache_dir, ca
     assert sorted(p.name for p in folder.iterdir()) == [
         "metadata.json", "predictions.json", "results.json", "samples.jsonl"]
     assert [p.name for p in subs.iterdir()] == ["always-a"]  # no scratch folder left behind
-    assert json.loads((folder / "metadata.json").read_text()) == dict(META, model_snapshot=None)
+    assert json.loads((folder / "metadata.json").read_text()) == dict(
+        META, model_snapshot=None, benchmark="viddiffbench")  # the benchmark is recorded
     results = json.loads((folder / "results.json").read_text())
     samples = mini_samples()
     expected, _ = score_file(path, EvalConfig(out=tmp_path / "direct"))
@@ -378,7 +380,7 @@ def test_committed_schema_is_generated_from_the_types():
     schema = submission_schema()
     meta = schema["$defs"]["SubmissionMetadata"]
     assert meta["required"] == ["method", "authors", "mode", "date"]
-    assert meta["properties"]["mode"]["enum"] == ["closed", "open"]
+    assert meta["properties"]["mode"]["type"] == "string"  # a task of the chosen benchmark
     assert schema["$defs"]["DiffPrediction"]["properties"]["prediction"]["enum"] == ["a", "b"]
 
 
@@ -396,8 +398,8 @@ def test_schema_agrees_with_the_validator_on_examples():
         assert check.is_valid(ok)
     assert check_meta.is_valid(META)
     for bad in (dict(META, date="31/01/2025"), dict(META, link="ftp://x"), dict(META, team=1),
-                {k: v for k, v in META.items() if k != "authors"}, dict(META, mode="both"),
-                dict(META, method="  ")):
+                {k: v for k, v in META.items() if k != "authors"}, dict(META, mode=""),
+                dict(META, method="  "), dict(META, benchmark="Not A Name")):
         assert not check_meta.is_valid(bad), bad
     assert not check.is_valid({"metadata": META, "predictions": preds, "extra": 1})
     assert not check.is_valid({"s": {"0": {"prediction": "c"}}})

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK
 from vdbench.cli.options import add_scoring_options, add_source_options
 from vdbench.core.errors import InputError
 from vdbench.submissions import DEFAULT_MAX_MB, SIDECAR_SUFFIX
@@ -49,23 +50,44 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                     help="where the pages go (default leaderboard/)")
 
 
+def benchmark_of(args: argparse.Namespace) -> str:
+    """--benchmark; when it was not given (nor recorded in a run.json beside the file), the
+    benchmark the submission's metadata names, else the default."""
+    from vdbench.submissions.validate import claimed_benchmark
+
+    if "benchmark" in getattr(args, "defaulted", []):
+        named = claimed_benchmark(args.predictions, args.metadata, args.max_size_mb)
+        if named is not None:
+            args.benchmark = named
+            args.defaulted.remove("benchmark")
+    return str(args.benchmark)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    from vdbench.data.loader import Selection, load_benchmark
+    from vdbench.benchmarks.catalog import get_benchmark
+    from vdbench.data.loader import Selection
     from vdbench.submissions.validate import validate_submission
 
+    spec = get_benchmark(benchmark_of(args))
     selection = Selection(args.split, args.domain, args.action, args.per_action, args.limit)
-    bench = load_benchmark(args.data, selection, video_root=args.video_root,
-                           cache_dir=args.cache_dir, check_videos=False)
+    bench = spec.load(args.data, selection, video_root=args.video_root,
+                      cache_dir=args.cache_dir, skip_missing=False, check_videos=False,
+                      revision=args.data_revision)
     checked = validate_submission(args.predictions, bench.samples, args.mode,
                                   metadata_path=args.metadata,
                                   require_metadata=args.require_metadata,
-                                  max_mb=args.max_size_mb)
+                                  max_mb=args.max_size_mb, benchmark=spec)
     loaded = checked.predictions
-    n = sum(len(v) for v in loaded.predictions.values())
     meta = (f"; metadata ({checked.metadata_source}): {checked.metadata.method!r}"
             if checked.metadata else "; no metadata")
-    Console().print(f"{args.predictions}: valid ({loaded.format} format, "
-                    f"{len(loaded.predictions)} samples, {n} predictions{meta})", highlight=False)
+    if all(isinstance(v, dict) for v in loaded.predictions.values()):  # per difference
+        n = sum(len(v) for v in loaded.predictions.values())
+        counted = f"{len(loaded.predictions)} samples, {n} predictions"
+    else:  # one answer per sample (ViDiC-1K's texts)
+        counted = f"{len(loaded.predictions)} samples"
+    where = "" if spec.name == DEFAULT_BENCHMARK else f"{spec.title}, "
+    Console().print(f"{args.predictions}: valid ({where}{loaded.format} format, "
+                    f"{counted}{meta})", highlight=False)
     return 0
 
 
@@ -79,7 +101,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     cfg = EvalConfig(data=args.data, selection=Selection(args.split), cache_dir=args.cache_dir,
                      video_root=args.video_root, judge=args.judge, tolerance_s=args.tolerance,
                      concurrency=args.concurrency, base_url=args.base_url,
-                     protocol_name=args.protocol, prompts_dir=args.prompts)
+                     protocol_name=args.protocol, prompts_dir=args.prompts,
+                     benchmark=benchmark_of(args), data_revision=args.data_revision)
     rec = submit(args.predictions, args.name, cfg, submissions_dir=args.submissions,
                  replace=args.replace, metadata_path=args.metadata, max_mb=args.max_size_mb)
     console = Console()
@@ -88,8 +111,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     print_summary(rec.results, console)
     if rec.results.provenance.get("dataset") == "mini":
         why = " (no --data given)" if "data" in getattr(args, "defaulted", []) else ""
+        from vdbench.leaderboard.reported import reported_dataset
+
+        hub = reported_dataset(rec.results.benchmark)
         console.print(f"  scored against the bundled mini benchmark{why}: a smoke test of the "
-                      "file, not a score to compare; pass --data jmhb/VidDiffBench for the "
+                      f"file, not a score to compare; pass --data {hub} for the "
                       "benchmark", highlight=False)
     files = ", ".join(sorted(p.name for p in rec.folder.iterdir()))
     console.print(f"  recorded {rec.folder}/ ({files})", highlight=False)
@@ -98,9 +124,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
         for row in table.rows:
             if row.id == f"submission:{rec.name}":
                 ranked = sum(r.rank is not None for r in table.rows)
+                whole = ("rows with all three splits of the whole benchmark"
+                         if table.benchmark == DEFAULT_BENCHMARK
+                         else "complete rows of the whole benchmark")
                 where = (f"rank {row.rank} of {ranked}" if row.rank
-                         else "not ranked (only rows with all three splits of the whole "
-                              "benchmark are)")
+                         else f"not ranked (only {whole} are)")
                 console.print(f"  {where} among submissions in {table.mode} mode, "
                               f"{table.title}; run `make leaderboard` to rebuild the page",
                               highlight=False)

@@ -1,7 +1,8 @@
-"""Rebuild the leaderboard from every record: rows grouped into tables, the newest run of
-each configuration kept (a configuration: the model and its options, protocol, seed, data,
-selection and judge), rows labelled by what tells them apart, complete rows ranked; the
-paper's numbers in tables of their own."""
+"""Rebuild the leaderboard from every record: rows grouped into tables, one benchmark's
+tables apart from another's, the newest run of each configuration kept (a configuration: the
+benchmark, the model and its options, protocol, seed, data, selection and judge), rows
+labelled by what tells them apart, complete rows ranked; the numbers each benchmark's authors
+published in tables of their own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from vdbench.benchmarks.catalog import benchmark_names
+from vdbench.core.results import VIDDIFFBENCH
 from vdbench.leaderboard.records import Row, read_records
 from vdbench.leaderboard.reported import paper_rows
 from vdbench.leaderboard.table import MODES, Leaderboard, Table
@@ -44,9 +47,9 @@ def label_rows(rows: list[Row]) -> None:
     """Each row's label: its method and, where rows of the same method (and source) differ in
     their options, protocol or seed, this row's values of those: "viddiff (localizer=random)",
     "random (seed 1)". Rows of one method that agree on all of them keep the bare name."""
-    groups: dict[tuple[str, str], list[Row]] = {}
+    groups: dict[tuple[str, str, str], list[Row]] = {}
     for r in rows:
-        groups.setdefault((r.source, r.method), []).append(r)
+        groups.setdefault((r.benchmark, r.source, r.method), []).append(r)
     for group in groups.values():
         keys = sorted({k for r in group for k in r.options})
         protocols = len({r.protocol for r in group}) > 1
@@ -112,7 +115,8 @@ def seed_spreads(rows: list[Row]) -> None:
     for group in families.values():
         if len({r.seed for r in group}) < 2:
             continue
-        metric = "average" if all(r.average is not None for r in group) else "overall"
+        metric = ("average" if all(r.average is not None for r in group)
+                  and group[0].benchmark == VIDDIFFBENCH else "overall")
         cells = [r.average if metric == "average" else r.overall for r in group]
         values = [c.value for c in cells if c is not None]
         if len(values) != len(group):
@@ -131,8 +135,8 @@ def _prompt_sets(rows: list[Row]) -> dict[int, str | None]:
     of their group."""
     groups: dict[tuple, list[Row]] = {}
     for r in rows:
-        groups.setdefault((r.mode, r.source == "paper", r.dataset, r.revision, r.judge),
-                          []).append(r)
+        groups.setdefault((r.benchmark, r.mode, r.source == "paper", r.dataset, r.revision,
+                           r.judge), []).append(r)
     out: dict[int, str | None] = {}
     for members in groups.values():
         sets = [r.prompt_set for r in members if r.prompt_set]
@@ -147,20 +151,28 @@ def _tables(rows: list[Row]) -> list[Table]:
     prompt_set = _prompt_sets(rows)
     for r in rows:
         key = (r.mode, r.source == "paper", r.dataset, r.revision, r.judge, prompt_set[id(r)])
-        tables.setdefault(key, Table(*key)).rows.append(r)
-    # per mode: vdbench's full-benchmark tables, the paper's, then smoke tests (mini or the
-    # offline judge), so no smoke test sits above or beside the published numbers unlabelled
+        tables.setdefault((r.benchmark, *key), Table(*key, benchmark=r.benchmark)).rows.append(r)
+    # per benchmark (VidDiffBench first, then the catalog's order) and mode: vdbench's
+    # full-benchmark tables, the paper's, then smoke tests (mini or the offline judge), so no
+    # smoke test sits above or beside the published numbers unlabelled
     ordered = sorted(tables.values(), key=lambda t: (
-        MODES.index(t.mode), bool(t.smoke), t.reported, t.dataset, t.revision,
+        *_section_order(t), bool(t.smoke), t.reported, t.dataset, t.revision,
         t.judge or "", t.prompt_set or ""))
     for t in ordered:
         _rank(t)
     return ordered
 
 
+def _section_order(table: Table) -> tuple[int, str, int, str]:
+    known = benchmark_names()
+    where = known.index(table.benchmark) if table.benchmark in known else len(known)
+    mode = MODES.index(table.mode) if table.benchmark == VIDDIFFBENCH else 0
+    return (where, table.benchmark, mode, table.mode)
+
+
 def _rank(table: Table) -> None:
     def headline(r: Row) -> float:
-        cell = r.average or r.overall or max(r.splits.values(), key=lambda c: c.value)
+        cell = r.headline or r.overall or max(r.splits.values(), key=lambda c: c.value)
         return cell.value
 
     table.rows.sort(key=lambda r: (not r.complete, -headline(r), r.label, r.id))
@@ -168,7 +180,7 @@ def _rank(table: Table) -> None:
         return
     previous, rank = None, 0
     for i, r in enumerate(x for x in table.rows if x.complete):
-        assert r.average is not None  # complete rows have all three splits
-        if r.average.value != previous:
+        assert r.headline is not None  # complete: all three splits, or the headline metric
+        if r.headline.value != previous:
             rank = i + 1  # ties share a rank: 1, 2, 2, 4
-        r.rank, previous = rank, r.average.value
+        r.rank, previous = rank, r.headline.value

@@ -1,4 +1,6 @@
-"""Leaderboard rows from what is recorded: submissions/NAME/ and runs/*/results.json."""
+"""Leaderboard rows from what is recorded: submissions/NAME/ and runs/*/results.json. Each row
+names its benchmark (results.benchmark); the leaderboard gives each benchmark its own section
+with its own columns (layout.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 from vdbench.core.errors import InputError
-from vdbench.core.results import Results
+from vdbench.core.results import VIDDIFFBENCH, Results
 from vdbench.data.loader import is_mini
 from vdbench.data.splits import SPLITS
+from vdbench.leaderboard.layout import layout_of
 from vdbench.scoring.judge.select import judge_heading
 
 OPEN_ERRORS = ("err_nomatch", "err_flippedpred")
@@ -80,6 +83,12 @@ class Row:
     viewer: str = ""  # link to view_file, relative to the leaderboard's folder (publish.py)
     rank: int | None = None
     failed: bool = False  # the record says complete: false (samples failed)
+    benchmark: str = VIDDIFFBENCH  # results.benchmark: the leaderboard section it belongs to
+    # Benchmarks other than VidDiffBench: their other columns by name (ViDiC-1K: the
+    # difference and similarity accuracy, then one per question class); `overall` is the
+    # headline metric, the ranked number.
+    columns: dict[str, Cell] = field(default_factory=dict)
+    chance: float | None = None  # the headline's chance level for this record (spec.chance)
 
     def __post_init__(self) -> None:
         self.label = self.label or self.method
@@ -89,10 +98,22 @@ class Row:
         return str(self.provenance.get("created", ""))
 
     @property
+    def headline(self) -> Cell | None:
+        """The number a row is ranked by: VidDiffBench's average of the splits, another
+        benchmark's headline metric over the whole selection."""
+        return self.average if self.benchmark == VIDDIFFBENCH else self.overall
+
+    @property
     def complete(self) -> bool:
-        return self.average is not None and self.subset is None
+        return self.headline is not None and self.subset is None
 
     def to_json(self) -> dict[str, Any]:
+        if self.benchmark != VIDDIFFBENCH:
+            return {**self._json(), "benchmark": self.benchmark, "chance": self.chance,
+                    "columns": {k: c.to_json() for k, c in self.columns.items()}}
+        return self._json()
+
+    def _json(self) -> dict[str, Any]:
         return {
             "rank": self.rank, "id": self.id, "source": self.source, "method": self.method,
             "mode": self.mode, "dataset": self.dataset, "revision": self.revision,
@@ -170,6 +191,7 @@ def row_from_results(
     except InputError as exc:
         raise RecordError(str(exc)) from None
     metric = results.headline_metric
+    other = results.benchmark != VIDDIFFBENCH
     try:
         prov = results.provenance
         splits = {s: _cell(block, metric) for s in SPLITS
@@ -187,11 +209,14 @@ def row_from_results(
         errors = {k: float(v) for k in OPEN_ERRORS
                   if isinstance(v := metrics.get(k), (int, float))}
         coverage = float(results.coverage)
-    except (KeyError, TypeError, ValueError) as exc:
+        columns = _columns(results) if other else {}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RecordError(
             f"results.json: not a vdbench result ({type(exc).__name__}: {exc})") from None
-    if not splits:
+    if not other and not splits:
         raise RecordError(f"results.json: no per-split {metric}")
+    if other and overall is None:
+        raise RecordError(f"results.json: no {metric}")
     method = str((metadata or {}).get("method") or _scrub(results.model))
     selection = prov.get("selection") or {"split": results.split}
     provenance = {k: _scrub(prov[k]) for k in PROVENANCE_KEYS if k in prov}
@@ -200,20 +225,50 @@ def row_from_results(
     seed = _seed(prov) if "model" in prov else None  # a scored file ran no model
     protocol = protocol_name(prov.get("protocol"))
     family = [method, results.mode, dataset, revision, judge, selection, protocol, options]
+    if other:  # VidDiffBench's identities are kept as they were
+        family.insert(0, results.benchmark)
     return Row(
         id=rid, source=source, method=method, mode=results.mode, dataset=dataset,
         revision=revision, judge=judge, judge_quality=judge_quality,
-        judge_text=judge_heading(results.judge), splits=splits,
+        judge_text=judge_text(results.judge, results.benchmark), splits=splits,
         average=split_average(splits),
         overall=overall, coverage=coverage, errors=errors, subset=_subset(selection, prov),
         info={k: str(v) for k, v in sorted((metadata or {}).items())
-              if k not in ("method", "mode") and v is not None},
+              if k not in ("method", "mode", "benchmark") and v is not None},
         provenance=provenance,
         config=json.dumps([*family, seed], sort_keys=True, default=str),
         family=json.dumps(family, sort_keys=True, default=str),
         options=options, seed=seed, protocol=protocol, prompt_set=_prompt_set(prov),
-        failed=not results.complete,
+        failed=not results.complete, benchmark=results.benchmark, columns=columns,
+        chance=_chance(results) if other else None,
     )
+
+
+def _columns(results: Results) -> dict[str, Cell]:
+    """A benchmark's other columns, as its layout names them: metrics of the whole selection
+    (a value each) and the groups of one breakdown (each with its interval and test)."""
+    layout = layout_of(results.benchmark)
+    metric = results.headline_metric
+    out: dict[str, Cell] = {}
+    for name in layout.metric_keys(results.metrics, metric):
+        value = results.metrics.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = Cell(float(value))
+    groups = (results.breakdowns or {}).get(layout.breakdown or "") or {}
+    for name in layout.group_keys(groups):
+        block = groups.get(name)
+        if isinstance(block, dict) and block.get(metric) is not None:
+            out[name] = _cell(block, metric)
+    return out
+
+
+def _chance(results: Results) -> float | None:
+    from vdbench.benchmarks.catalog import get_benchmark
+
+    try:
+        return get_benchmark(results.benchmark).chance(results.mode, results.to_json())
+    except InputError:  # a benchmark this vdbench does not know: no chance line
+        return None
 
 
 def config_options(provenance: dict[str, Any]) -> dict[str, Any]:
@@ -274,6 +329,19 @@ def judge_label(judge: Any) -> str | None:
                          if k not in ("name", "measured"))
         return f"{name} ({rest})" if name and rest else str(name or rest)
     return json.dumps(judge, sort_keys=True)
+
+
+def judge_text(identity: Any, benchmark: str = VIDDIFFBENCH) -> str | None:
+    """The judge for a reader: VidDiffBench's headings ("offline judge v5 (embedding)", an
+    LLM judge's two models); another benchmark's one-model judge by its model ("LLM judge:
+    gpt-5-mini") or its offline judge by name and version."""
+    if benchmark != VIDDIFFBENCH and isinstance(identity, dict):
+        name = str(identity.get("name") or "")
+        if name.startswith("offline") and "backend" not in identity:
+            return f"offline judge v{identity.get('version', '?')} ({name})"
+        if identity.get("model"):
+            return f"LLM judge: {identity['model']}"
+    return judge_heading(identity)
 
 
 def _dataset(source: Any, revision: str) -> str:

@@ -10,11 +10,19 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 
+from vdbench.core.results import VIDDIFFBENCH
+from vdbench.leaderboard.layout import layout_of
 from vdbench.leaderboard.plot import CSS_DPI, PER_TABLE, WIDTH_IN
 from vdbench.leaderboard.records import Row
-from vdbench.leaderboard.render_md import MODE_TITLES
+from vdbench.leaderboard.render_md import (
+    MODE_TITLES,
+    TITLE,
+    chance_text,
+    other_benchmarks,
+    section_title,
+)
 from vdbench.leaderboard.reported import PAPER
-from vdbench.leaderboard.table import MODES, Leaderboard, Table
+from vdbench.leaderboard.table import MODES, Leaderboard, Table, benchmark_title
 from vdbench.leaderboard.view import Column, Shown, columns
 from vdbench.pages import page_environment, render_document
 
@@ -78,6 +86,8 @@ class Section:
     template: str  # the partial that draws it
     tables: list[TableView]
     empty: bool = False  # no vdbench result in it yet
+    notes: list[str] = field(default_factory=list)  # a benchmark's own notes, under its title
+    benchmark: str = VIDDIFFBENCH
 
 
 def render_html(board: Leaderboard, plots: dict[str, bytes | None] | None) -> str:
@@ -87,10 +97,13 @@ def render_html(board: Leaderboard, plots: dict[str, bytes | None] | None) -> st
              "panel per dataset", round(WIDTH_IN * CSS_DPI),
              f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}")
         for mode, png in plots.items() if png is not None]
-    sections = [mode_section(mode, [t for t in board.tables if t.mode == mode])
+    sections = [mode_section(mode, [t for t in board.tables
+                                    if t.mode == mode and t.benchmark == VIDDIFFBENCH])
                 for mode in MODES]
+    sections += [benchmark_section(b, [t for t in board.tables if t.benchmark == b])
+                 for b in other_benchmarks(board)]
     return render_document(page_environment("vdbench.leaderboard"), "leaderboard.html.j2",
-                       title="VidDiffBench leaderboard", paper=PAPER,
+                       title=TITLE, paper=PAPER,
                        n_submissions=board.n_records["submissions"],
                        n_runs=board.n_records["runs"], plots=shown, caption=PLOT_CAPTION,
                        sections=sections, notes=board.notes)
@@ -104,15 +117,28 @@ def mode_section(mode: str, tables: list[Table]) -> Section:
         empty=not any(not t.reported for t in tables))
 
 
+def benchmark_section(benchmark: str, tables: list[Table]) -> Section:
+    """A benchmark other than VidDiffBench: all its tables in one section, with its notes."""
+    return Section(
+        benchmark, benchmark_title(benchmark), section_title(benchmark, tables),
+        "section_benchmark.html.j2",
+        [table_view(t, f"{benchmark}-{i + 1}", t.differs_from(tables[i - 1]) if i else "")
+         for i, t in enumerate(tables)],
+        empty=not any(not t.reported for t in tables),
+        notes=list(layout_of(benchmark).notes), benchmark=benchmark)
+
+
 def table_view(table: Table, anchor: str, differs: str = "") -> TableView:
     cols = columns(table)
     if table.reported:
-        meta = f"{table.dataset}, {PAPER}"
+        meta = f"{table.dataset}, {table.paper}"
     else:
         meta = f"scored by vdbench on {table.dataset}, revision {table.revision}"
     meta += f"; judge: {table.judge_text}" if table.judge else (
         "; judge: none (closed mode)" if table.mode == "closed" else "")
     meta += f"; {table.judge_quality}" if table.judge_quality else ""
+    if table.benchmark != VIDDIFFBENCH and table.chance is not None and not table.reported:
+        meta += f"; chance: {chance_text(table)}"
     if table.smoke:
         meta = f"smoke test: {'; '.join(table.smoke)}. {meta}"
     cls = "board reported" if table.reported else ("board smoke" if table.smoke else "board")

@@ -1,19 +1,43 @@
-"""The table model of the leaderboard: tables that never mix modes, datasets, dataset
-revisions or judges, each holding rows; the page's notes."""
+"""The table model of the leaderboard: tables that never mix benchmarks, modes, datasets,
+dataset revisions or judges, each holding rows; the page's notes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from vdbench.core.results import HEADLINE
+from vdbench.core.results import HEADLINE, VIDDIFFBENCH
 from vdbench.core.version import __version__
 from vdbench.data.loader import MINI_NOTE
 from vdbench.leaderboard.records import Row
 from vdbench.leaderboard.reported import PAPER
 
-MODES = ("closed", "open")
+MODES = ("closed", "open")  # VidDiffBench's, each a section of its own
 SIGNIFICANCE = 0.05
+
+
+def benchmark_title(name: str) -> str:
+    """A benchmark's title (its spec's), or its name when this vdbench does not know it."""
+    from vdbench.benchmarks.catalog import get_benchmark
+    from vdbench.core.errors import InputError
+
+    try:
+        return get_benchmark(name).title
+    except InputError:
+        return name
+
+
+def headline_of(benchmark: str, mode: str) -> str:
+    """The name of a table's ranked metric."""
+    if benchmark == VIDDIFFBENCH:
+        return HEADLINE[mode]
+    from vdbench.benchmarks.catalog import get_benchmark
+    from vdbench.core.errors import InputError
+
+    try:
+        return get_benchmark(benchmark).headline[mode]
+    except (InputError, KeyError):
+        return "headline"
 
 
 @dataclass
@@ -25,10 +49,17 @@ class Table:
     judge: str | None
     prompt_set: str | None = None  # rows asked with other prompt templates get their own table
     rows: list[Row] = field(default_factory=list)
+    benchmark: str = VIDDIFFBENCH
 
     @property
     def metric(self) -> str:
-        return HEADLINE[self.mode]
+        return headline_of(self.benchmark, self.mode)
+
+    @property
+    def chance(self) -> float | None:
+        """The headline's chance level, where every row of the table agrees on it."""
+        levels = {r.chance for r in self.rows}
+        return levels.pop() if len(levels) == 1 else None
 
     @property
     def judge_quality(self) -> str:
@@ -37,6 +68,8 @@ class Table:
         measured = next((r.judge_quality for r in self.rows if r.judge_quality), None)
         if not measured:
             return ""
+        if isinstance(measured.get("agreement"), (int, float)):  # one-model judges: per item
+            return _item_judge_quality(measured)
         def pct(key: str) -> str:
             value = (measured.get(key) or {}).get("value")
             return "-" if value is None else f"{100 * value:.0f}%"
@@ -59,14 +92,24 @@ class Table:
         if self.dataset == "mini":
             reasons.append(MINI_NOTE)
         if (self.judge or "").startswith("offline"):
-            reasons.append("scored by the offline judge, a smoke-test judge whose recall is "
-                           "not comparable with an LLM judge's")
+            reasons.append(f"scored by the offline judge, a smoke-test judge whose "
+                           f"{self.metric} is not comparable with an LLM judge's")
         return reasons
 
     @property
+    def paper(self) -> str:
+        """Where the reported numbers come from."""
+        if self.benchmark == VIDDIFFBENCH:
+            return PAPER
+        return next((r.info["source"] for r in self.rows if r.info.get("source")),
+                    benchmark_title(self.benchmark))
+
+    @property
     def title(self) -> str:
+        if self.reported and self.benchmark != VIDDIFFBENCH:
+            return f"Reported by its authors, not reproduced by vdbench: {self.paper}"
         if self.reported:
-            return f"Reported in the paper ({PAPER}), not reproduced by vdbench"
+            return f"Reported in the paper ({self.paper}), not reproduced by vdbench"
         title = (f"{self.dataset} @ {self.revision}"
                  + (f", judge: {self.judge_text}" if self.judge else "")
                  + (f", prompts {self.prompt_set}" if self.prompt_set else ""))
@@ -89,12 +132,26 @@ class Table:
                 + ("; smoke-test numbers." if self.smoke or other.smoke else "."))
 
     def to_json(self) -> dict[str, Any]:
-        return {"mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
+        return {"benchmark": self.benchmark,
+                "mode": self.mode, "metric": self.metric, "reported_in_paper": self.reported,
                 "dataset": self.dataset, "revision": self.revision, "judge": self.judge,
                 "prompt_set": self.prompt_set,
                 "judge_text": self.judge_text, "smoke_test": self.smoke or None,
                 "judge_quality": self.judge_quality or None,
-                "title": self.title, "rows": [r.to_json() for r in self.rows]}
+                "title": self.title, "rows": [r.to_json() for r in self.rows],
+                **({} if self.benchmark == VIDDIFFBENCH else {"chance": self.chance})}
+
+
+def _item_judge_quality(measured: dict[str, Any]) -> str:
+    def pct(key: str) -> str:
+        value = measured.get(key)
+        return "-" if not isinstance(value, (int, float)) else f"{100 * value:.0f}%"
+    kappa = measured.get("cohen_kappa")
+    kappa_text = "-" if not isinstance(kappa, (int, float)) else f"{kappa:.2f}"
+    return (f"judge measured on {measured.get('gold', 'gold')} "
+            f"({measured.get('n_items', '?')} items): agreement {pct('agreement')}, "
+            f"yes precision {pct('yes_precision')}, yes recall {pct('yes_recall')}, "
+            f"kappa {kappa_text}")
 
 
 @dataclass

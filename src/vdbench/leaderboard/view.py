@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
+from vdbench.core.results import VIDDIFFBENCH
 from vdbench.data.splits import SPLITS
+from vdbench.leaderboard.layout import layout_of
 from vdbench.leaderboard.records import Cell, Row
 from vdbench.leaderboard.table import SIGNIFICANCE, Table
 
@@ -142,6 +144,8 @@ def _average(row: Row) -> Shown:
 
 def columns(table: Table) -> list[Column]:
     """The table's columns, leaving out those no row of it has a value for."""
+    if table.benchmark != VIDDIFFBENCH:
+        return benchmark_columns(table)
     cols = [Column("Rank", True, lambda r: _number(r.rank, str(r.rank or DASH))),
             Column("Method", False, _method)]
     # the ranked number first: on a narrow screen it is the one in view
@@ -164,5 +168,41 @@ def columns(table: Table) -> list[Column]:
     if table.reported:  # the paper gives the four numbers only
         return [c for c in cols if c.title in ("Method", "Easy", "Medium", "Hard", "Average")]
     always = {"Rank", "Method", "Easy", "Medium", "Hard", "Average", "Record"}
+    return [c for c in cols
+            if c.title in always or any(c.show(r).sort is not None for r in table.rows)]
+
+
+def _named_cell(key: str) -> Callable[[Row], Shown]:
+    return lambda r: metric_cell(r.columns.get(key))
+
+
+def benchmark_columns(table: Table) -> list[Column]:
+    """A benchmark other than VidDiffBench: its headline metric (ranked), then the columns
+    its layout names (layout.py), then what vdbench knows of each record. Reported tables
+    show the published numbers only."""
+    layout = layout_of(table.benchmark)
+    headline = (table.metric.replace("_", " ").capitalize() if layout.generic
+                else layout.headline_title)
+    keys: list[str] = []
+    for r in table.rows:
+        keys += [k for k in r.columns if k not in keys]
+    named = [k for k, _ in (*layout.metrics, *layout.groups)]
+    keys = [k for k in named if k in keys] + [k for k in keys if k not in named]
+    cols = [Column("Rank", True, lambda r: _number(r.rank, str(r.rank or DASH))),
+            Column("Method", False, _method),
+            Column(headline, True, lambda r: metric_cell(r.overall))]
+    cols += [Column(layout.title(k), True, _named_cell(k)) for k in keys]
+    if table.reported:
+        return cols[1:]
+    cols += [
+        Column("p vs chance", True, lambda r: _number(
+            r.overall.p_vs_chance if r.overall else None,
+            p_text(r.overall.p_vs_chance if r.overall else None))),
+        Column("Coverage %", True, lambda r: _number(r.coverage, pct(r.coverage))),
+        Column("Subset", False, lambda r: Shown(r.subset, r.subset or DASH)),
+        Column("Date", False, lambda r: Shown(_date(r) or None, _date(r) or DASH)),
+        Column("Record", False, _record),
+    ]
+    always = {"Rank", "Method", headline, "Record"}
     return [c for c in cols
             if c.title in always or any(c.show(r).sort is not None for r in table.rows)]

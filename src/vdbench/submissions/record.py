@@ -34,8 +34,6 @@ from pathlib import Path
 from vdbench.core.errors import InputError, RunFailure
 from vdbench.core.io import write_json_atomic
 from vdbench.core.results import Results
-from vdbench.data.loader import load_benchmark
-from vdbench.data.predictions import predictions_to_json
 from vdbench.pipeline.config import EvalConfig
 from vdbench.pipeline.run import score_file
 from vdbench.submissions import DEFAULT_MAX_MB
@@ -70,20 +68,23 @@ def submit(
     metadata_path: str | Path | None = None,
     max_mb: float = DEFAULT_MAX_MB,
 ) -> Recorded:
-    """Validate strictly, score through the pipeline, record. cfg gives the data, selection
-    and scoring settings; its mode is replaced by the metadata's."""
+    """Validate strictly, score through the pipeline, record. cfg gives the benchmark, data,
+    selection and scoring settings; its mode is replaced by the metadata's."""
     check_name(name)
     root = Path(submissions_dir)
     target = root / name
     repaired = repair(root)
     if target.exists() and not replace:  # checked again under the lock before the rename
         raise _taken(target)
-    bench = load_benchmark(cfg.data, cfg.selection, video_root=cfg.video_root,
-                           cache_dir=cfg.cache_dir, check_videos=False)
+    spec = cfg.spec
+    bench = spec.load(cfg.data, cfg.selection, video_root=cfg.video_root,
+                      cache_dir=cfg.cache_dir, skip_missing=False, check_videos=False,
+                      revision=cfg.data_revision)
     checked = validate_submission(path, bench.samples, None, metadata_path=metadata_path,
-                                  require_metadata=True, max_mb=max_mb)
+                                  require_metadata=True, max_mb=max_mb, benchmark=spec)
     metadata = checked.metadata
     assert metadata is not None  # require_metadata: a missing one is an InputError above
+    assert metadata.benchmark == spec.name  # validate fills it in or refuses another
 
     made_root = not root.exists()
     lock = _lock_folder(root, create=True)
@@ -95,7 +96,7 @@ def submit(
     try:
         stage.chmod(0o755)  # mkdtemp makes it private; a recorded submission is public
         write_json_atomic(stage / "predictions.json",
-                          predictions_to_json(checked.predictions.predictions))
+                          spec.predictions_to_json(checked.predictions.predictions))
         write_json_atomic(stage / "metadata.json", metadata.to_json())
         scoring = dataclasses.replace(cfg, mode=metadata.mode, out=stage, out_held=True)
         results, _ = score_file(stage / "predictions.json", scoring)
