@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vdbench.benchmarks.board_layout import Layout
 from vdbench.core.protocol import Protocol
 from vdbench.core.types import SampleOutput
 from vdbench.data.loaded import LoadedBenchmark
@@ -56,6 +57,8 @@ class BenchmarkSpec(ABC):
     supports_swap: bool = True  # whether --swap (the two videos in the other order) is defined
     summary_breakdown: str = ""  # the breakdown whose rows the end-of-run summary prints
     frame_domains: tuple[str, ...] = ()  # domains with a frame rate of their own ((): one rate)
+    hub_id: str = ""  # the full benchmark on the Hugging Face hub (`--data HUB_ID`)
+    board: Layout | None = None  # its leaderboard section's columns and notes
 
     # --- data ---------------------------------------------------------------------------
     @abstractmethod

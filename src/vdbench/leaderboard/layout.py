@@ -1,76 +1,13 @@
-"""What a benchmark's section of the leaderboard shows besides its headline metric: which
-metrics of the whole selection and which breakdown's groups become columns, with their
-titles, and the section's own notes. VidDiffBench's tables (splits, their average, open-mode
-errors) are drawn by view.py as they always were; every other benchmark gets the columns its
-layout names here, or, for a benchmark without one, every metric its results hold."""
+"""The layout of a benchmark's leaderboard section: its spec's (`BenchmarkSpec.board`), or
+every metric its results hold for a benchmark without one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from vdbench.benchmarks.board_layout import GENERIC, NOT_COLUMNS, Layout
+from vdbench.benchmarks.catalog import get_benchmark
 
-# Entries of a results' `metrics` that are not columns of their own: the headline's interval
-# and test, counts, and the open-mode error shares VidDiffBench shows in its own way.
-NOT_COLUMNS = ("ci95", "p_vs_chance", "split_average", "err_judge")
-
-
-@dataclass(frozen=True)
-class Layout:
-    headline_title: str  # the ranked column
-    metrics: tuple[tuple[str, str], ...] = ()  # (key in results.metrics, column title)
-    breakdown: str | None = None  # a key of results.breakdowns whose groups are columns
-    groups: tuple[tuple[str, str], ...] = ()  # (group, column title), in this order
-    notes: tuple[str, ...] = ()  # shown under the section's heading
-    generic: bool = False  # no layout: every numeric metric is a column
-    chance_text: str = "chance level:"  # before the table's chance level (spec.chance)
-
-    def metric_keys(self, metrics: Mapping[str, Any], headline: str) -> list[str]:
-        if not self.generic:
-            return [k for k, _ in self.metrics]
-        return sorted(k for k, v in metrics.items()
-                      if k != headline and k not in NOT_COLUMNS and not k.startswith("n_")
-                      and isinstance(v, (int, float)) and not isinstance(v, bool))
-
-    def group_keys(self, groups: Mapping[str, Any]) -> list[str]:
-        """The layout's groups in its order, then any other group the record has."""
-        named = [k for k, _ in self.groups]
-        return named + sorted(k for k in groups if k not in named)
-
-    def title(self, key: str) -> str:
-        for k, title in (*self.metrics, *self.groups):
-            if k == key:
-                return title
-        return key.replace("_", " ").capitalize()
-
-
-VIDIC_CLASSES = ("subject", "motion", "position", "background", "camera", "style",
-                 "playback technique")
-
-LAYOUTS: dict[str, Layout] = {
-    "vidic": Layout(
-        headline_title="Accuracy",
-        metrics=(("difference_accuracy", "Difference"), ("similarity_accuracy", "Similarity")),
-        breakdown="class",
-        chance_text="a text that states no difference scores",
-        groups=tuple((c, c.capitalize()) for c in VIDIC_CLASSES),
-        notes=(
-            "Accuracy: the share of checklist questions (difference and similarity items of "
-            "every pair) the judge finds the model's comparison text answers correctly, with a "
-            "95% bootstrap interval over pairs; Difference and Similarity: the same over each "
-            "kind of item; the class columns: over the items of each class. Rank: by "
-            "Accuracy, within one table.",
-            "Judges: a table holds the rows of one judge (its model, prompts and settings); "
-            "rows scored by different judges (gpt-5-mini as the authors, another model, the "
-            "offline smoke-test judge) are never ranked together. The authors' numbers were "
-            "judged by gpt-5-mini.",
-            "Chance: a text that states no difference scores the share of similarity items "
-            "(the random baseline's texts); the table's caption gives that level where its "
-            "rows agree on it.",
-        ),
-    ),
-}
+__all__ = ["NOT_COLUMNS", "Layout", "layout_of"]
 
 
 def layout_of(benchmark: str) -> Layout:
-    return LAYOUTS.get(benchmark) or Layout(headline_title="Headline", generic=True)
+    return get_benchmark(benchmark).board or GENERIC

@@ -14,11 +14,6 @@ from vdbench.data.splits import HUB_ID
 from vdbench.leaderboard.records import Cell, Row
 
 PAPER_REVISION = "as published"
-# Who judged a benchmark's published numbers, where its Reported rows do not say: ViDiC-1K's
-# README scores with the authors' judge/judge.py, gpt-5-mini.
-REPORTED_JUDGE = {"vidic": "gpt-5-mini"}
-# The data the authors scored, as a run on it records it (--data): their hub dataset.
-REPORTED_DATASET = {"vidic": "NJU-LINK/ViDiC-1K"}
 __all__ = ["PAPER", "paper_rows"]
 
 
@@ -50,7 +45,7 @@ def _row(benchmark: str, r: Reported) -> Row:
     return Row(
         id=f"paper:{benchmark}:{r.mode}:{r.method}", source="paper", method=r.method,
         mode=r.mode, dataset=reported_dataset(benchmark), revision=PAPER_REVISION,
-        judge=r.judge or REPORTED_JUDGE.get(benchmark), splits={}, average=None,
+        judge=r.judge, splits={}, average=None,
         overall=Cell(r.headline), info=info, benchmark=benchmark,
         columns={k: Cell(v) for k, v in r.columns.items()},
     )
@@ -61,5 +56,4 @@ def reported_dataset(benchmark: str) -> str:
     if benchmark == VIDDIFFBENCH:
         return HUB_ID
     spec = get_benchmark(benchmark)
-    return str(getattr(spec, "hub_id", None) or REPORTED_DATASET.get(benchmark)
-               or f"{spec.title} (full)")
+    return spec.hub_id or f"{spec.title} (full)"

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK
 from vdbench.core import runfiles
 from vdbench.core.io import write_json_atomic, write_jsonl_atomic
 from vdbench.core.results import Results
@@ -57,8 +58,9 @@ def describe_run(out: Path, bench: LoadedBenchmark, cfg: EvalConfig, results: Re
                        if v is not None and k != "split"}, judge=judge,
             benchmark=cfg.benchmark).write(out)
     snapshot = results.provenance.get("model", {}).get("model")
+    benchmark = {} if cfg.benchmark == DEFAULT_BENCHMARK else {"benchmark": cfg.benchmark}
     write_json_atomic(out / runfiles.METADATA_TEMPLATE, {
-        "method": cfg.model, "authors": "", "mode": cfg.task,
+        **benchmark, "method": cfg.model, "authors": "", "mode": cfg.task,
         "date": dt.date.today().isoformat(), "link": None,
         "model_snapshot": snapshot if isinstance(snapshot, str) else None,
         "notes": f"vdbench eval, protocol {cfg.protocol.name}, seed {cfg.seed}"})

@@ -37,6 +37,7 @@ class VidDiffBench(BenchmarkSpec):
             "action": "an action id, e.g. fitness_0"}
     splits = SPLITS
     frame_domains = DOMAINS
+    hub_id = HUB_ID
 
     def load(self, data: str, selection: Any, *, video_root: Path | None,
              cache_dir: Path | None, skip_missing: bool, check_videos: bool,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, LoadedPredictions, Reported
+from vdbench.benchmarks.vidic.board import BOARD
 from vdbench.core.protocol import FramesProtocol, GenerationProtocol, JudgeProtocol, Protocol
 from vdbench.core.types import SampleOutput
 from vdbench.frames.spec import FrameSpec
@@ -54,6 +55,8 @@ class VidicSpec(BenchmarkSpec):
     axes: Mapping[str, str] = {"domain": "source collection", "action": "edit/pair kind"}
     splits = ()
     supports_swap = False
+    hub_id = "NJU-LINK/ViDiC-1K"
+    board = BOARD
     summary_breakdown = "kind"  # the questions name Video A and Video B
 
     # --- data ---------------------------------------------------------------------------

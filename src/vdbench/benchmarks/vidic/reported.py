@@ -60,6 +60,9 @@ NOTES = {
 }
 
 
+JUDGE = "gpt-5-mini"  # the authors' judge/judge.py scored every row of their table
+
+
 def reported_rows() -> list[Reported]:
     out = []
     for method, values in TABLE.items():
@@ -67,5 +70,5 @@ def reported_rows() -> list[Reported]:
         note = NOTES.get(method, "the README marks it as a thinking model"
                          if "thinking" in method else "")
         out.append(Reported(method, "compare", headline, dict(zip(COLUMNS[1:], columns)),
-                            SOURCE, notes=note))
+                            SOURCE, judge=JUDGE, notes=note))
     return out
