@@ -120,9 +120,72 @@ def pytest_sessionfinish(session, exitstatus):
         if errors:
             bad.append(f"{path}: {errors[0]}")
     session.config.results_schema_checked = n
+    _report(session, bad, f"{n} results.json files",
+            f"\nresults.json schema: {n} files written by the tests conform")
+    _check_records(session, base)
+
+
+def _report(session, bad: list[str], checked: str, fine: str) -> None:
+    """Fail the session on a non-conforming file (the first 20 named), or say all conform."""
     if bad:
         session.exitstatus = 1
-        print(f"\n{len(bad)} of {n} results.json files do not conform to the schema:")
+        print(f"\n{len(bad)} of {checked} do not conform to their schema:")
         print("\n".join(bad[:20]))
     else:
-        print(f"\nresults.json schema: {n} files written by the tests conform")
+        print(fine)
+
+
+RECORD_FILES = ("outputs", "samples", "judge")  # outputs*.jsonl, samples*.jsonl, judge*.jsonl
+
+
+def _check_records(session, base: Path) -> None:
+    """Every outputs*.jsonl, samples*.jsonl and judge*.jsonl a run or scoring wrote under
+    pytest's temporary folders conforms to its published schema (schemas/outputs.schema.json,
+    schemas/KIND.BENCHMARK.schema.json, the benchmark named by the results.json beside it).
+    A folder without a results.json, and a file with a line that is not JSON or carries no
+    current record_version (hand-made or legacy), are left to the readers' tests."""
+    import jsonschema
+
+    from vdbench.benchmarks.records import OUTPUTS_SCHEMA, schema_name
+    from vdbench.core.records import RECORD_VERSION, VERSION_KEY
+
+    schemas_dir = Path(__file__).parents[1] / "schemas"
+    validators: dict[str, object] = {}
+
+    def validator(name: str):
+        if name not in validators:
+            path = schemas_dir / name
+            validators[name] = (jsonschema.Draft202012Validator(json.loads(path.read_text()))
+                                if path.is_file() else None)
+        return validators[name]
+
+    bad, n, lines = [], 0, 0
+    for results in base.rglob("results.json"):
+        try:
+            benchmark = json.loads(results.read_text()).get("benchmark", "viddiffbench")
+        except (OSError, ValueError, AttributeError):
+            continue
+        for kind in RECORD_FILES:
+            for path in sorted(results.parent.glob(f"{kind}*.jsonl")):
+                try:
+                    records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+                except (OSError, ValueError):
+                    continue
+                if not all(isinstance(r, dict) and r.get(VERSION_KEY) == RECORD_VERSION
+                           for r in records):
+                    continue
+                check = validator(OUTPUTS_SCHEMA if kind == "outputs"
+                                  else schema_name(kind, str(benchmark)))
+                if check is None:
+                    continue  # a benchmark with no published schema (a test's plugin)
+                n += 1
+                lines += len(records)
+                for i, record in enumerate(records, 1):
+                    errors = [e.message for e in check.iter_errors(record)]
+                    if errors:
+                        bad.append(f"{path}: line {i}: {errors[0]}")
+                        break
+    session.config.records_schema_checked = n
+    _report(session, bad, f"{n} run JSON-lines files",
+            f"run records schemas: {n} outputs/samples/judge files ({lines} lines) written "
+            "by the tests conform")

@@ -17,7 +17,7 @@ from vdbench.cli.main import main
 from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.loader import load_benchmark
 from vdbench.models.base import EvalItem, Model
-from vdbench.scoring.compare import compare_runs
+from vdbench.pipeline.compare import compare_runs
 
 FLIP = {"a": "b", "b": "a"}
 

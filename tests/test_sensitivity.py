@@ -14,9 +14,9 @@ from vdbench.data.loader import load_benchmark
 from vdbench.frames.prepare import prepare_single
 from vdbench.frames.spec import FrameSpec
 from vdbench.frames.store import content_fingerprint
+from vdbench.pipeline.compare import compare_runs
 from vdbench.pipeline.config import EvalConfig
 from vdbench.pipeline.run import run_eval, score_file
-from vdbench.scoring.compare import compare_runs
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from typing import Any
 
 from vdbench.benchmarks.board_layout import Layout
 from vdbench.core.protocol import Protocol
+from vdbench.core.records import Record
 from vdbench.core.types import SampleOutput
 from vdbench.data.loaded import LoadedBenchmark
 from vdbench.data.predictions import LoadedPredictions
@@ -127,6 +128,13 @@ class BenchmarkSpec(ABC):
     @abstractmethod
     def epoch_mean(self, samples: list[Any], mode: str, epochs: list[Scored]) -> dict[str, Any]:
         """The scoring blocks pooled over --epochs runs."""
+
+    @abstractmethod
+    def record_types(self) -> Mapping[str, type[Record]]:
+        """The typed records of its run files, by file kind: "samples" (samples.jsonl, one
+        scored item a line, with `sample_key`, `item` and `correct`: core.records.ScoredRecord)
+        and, where a judge scores, "judge" (judge.jsonl). Their schemas are published as
+        schemas/KIND.NAME.schema.json (`python -m vdbench.benchmarks.records`)."""
 
     def swap_summary(self, mode: str, given: Scored, swapped: Scored, given_preds: Any,
                      swapped_preds: Any, samples: list[Any]) -> dict[str, Any]:

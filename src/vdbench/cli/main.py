@@ -262,7 +262,7 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from vdbench.cli.summary import print_comparison
-    from vdbench.scoring.compare import compare_runs
+    from vdbench.pipeline.compare import compare_runs
 
     print_comparison(compare_runs(args.run_a, args.run_b))
     return 0

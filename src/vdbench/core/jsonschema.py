@@ -80,7 +80,9 @@ def dataclass_schema(
 
 def conforms(value: Any, tp: Any) -> bool:
     """Whether a parsed JSON value has the type an annotation describes (scalars, Literal,
-    unions); used for metadata fields, whose annotations are of those kinds only."""
+    unions, list[T], dict[str, T], Any): the check of metadata fields and run records."""
+    if tp is Any:
+        return True
     if tp is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if tp is float:
@@ -92,11 +94,20 @@ def conforms(value: Any, tp: Any) -> bool:
         return value in get_args(tp)
     if origin in (Union, types.UnionType):
         return any(conforms(value, a) for a in get_args(tp))
+    if origin is list:
+        (item,) = get_args(tp)
+        return isinstance(value, list) and all(conforms(v, item) for v in value)
+    if origin is dict:
+        _, item = get_args(tp)
+        return (isinstance(value, dict) and all(isinstance(k, str) for k in value)
+                and all(conforms(v, item) for v in value.values()))
     raise TypeError(f"conforms() does not handle {tp!r}")
 
 
 def describe(tp: Any) -> str:
     """A reader's name for an annotation, for error messages."""
+    if tp is Any:
+        return "any value"
     if tp in _SCALARS:
         return _SCALARS[tp]
     origin = get_origin(tp)
@@ -104,4 +115,8 @@ def describe(tp: Any) -> str:
         return " or ".join(f'"{a}"' for a in get_args(tp))
     if origin in (Union, types.UnionType):
         return " or ".join(describe(a) for a in get_args(tp))
+    if origin is list:
+        return f"a list of ({describe(get_args(tp)[0])})"
+    if origin is dict:
+        return f"an object of ({describe(get_args(tp)[1])})"
     raise TypeError(f"describe() does not handle {tp!r}")

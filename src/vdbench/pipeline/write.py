@@ -1,5 +1,7 @@
 """Writing a run folder (its layout: core.runfiles): predictions, outputs, scored rows, the
-judge's decisions, results.json, run.json and the metadata template for `submit`."""
+judge's decisions, results.json, run.json and the metadata template for `submit`. Every
+JSON-lines file is written through its record type (core.records; the benchmark's own for
+samples.jsonl and judge.jsonl: its spec's record_types), as it is read back."""
 
 from __future__ import annotations
 
@@ -10,23 +12,13 @@ from typing import Any
 from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK
 from vdbench.core import runfiles
 from vdbench.core.io import write_json_atomic, write_jsonl_atomic
+from vdbench.core.records import OutputRecord
 from vdbench.core.results import Results
 from vdbench.core.runinfo import RunInfo
 from vdbench.core.types import SampleOutput
 from vdbench.data.loaded import LoadedBenchmark
 from vdbench.pipeline.config import EvalConfig
 from vdbench.scoring.settings import Scored
-
-
-def output_record(o: SampleOutput) -> dict[str, Any]:
-    """One line of outputs.jsonl."""
-    record = {"sample_key": o.sample_key, "status": o.status, "error": o.error,
-              "notes": o.notes, "raw": o.raw, "cost_usd": o.cost_usd,
-              "cost_by_stage": o.cost_by_stage, "n_requests": o.n_requests,
-              "n_cached": o.n_cached}
-    if o.response is not None:
-        record["response"] = o.response
-    return record
 
 
 def write_outputs(out: Path, scored: Scored, predictions: dict[str, Any] | None = None,
@@ -40,7 +32,7 @@ def write_outputs(out: Path, scored: Scored, predictions: dict[str, Any] | None 
         write_json_atomic(folder.file(runfiles.PREDICTIONS, suffix), predictions)
     if outputs is not None:
         write_jsonl_atomic(folder.file(runfiles.OUTPUTS, suffix),
-                           [output_record(o) for o in outputs])
+                           [OutputRecord.from_output(o).to_json() for o in outputs])
     if scored.judge_log is not None:
         write_jsonl_atomic(folder.file(runfiles.JUDGE, suffix), scored.judge_log)
     write_jsonl_atomic(folder.file(runfiles.SAMPLES, suffix), scored.rows)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
+from vdbench.core.records import Record
 from vdbench.data.predictions import Predictions
 from vdbench.data.schema import Sample
 from vdbench.data.splits import SPLITS
@@ -15,8 +16,9 @@ from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
 
 @dataclass(frozen=True)
-class ScoredDifference:
-    """One line of samples.jsonl."""
+class ScoredDifference(Record):
+    """One line of VidDiffBench's samples.jsonl: one scored difference (gt a or b). Published
+    as schemas/samples.viddiffbench.schema.json."""
 
     sample_key: str
     gt_key: str
@@ -27,8 +29,10 @@ class ScoredDifference:
     correct: bool
     status: str  # the sample's status from the model run ("ok" for submitted files)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    @property
+    def item(self) -> str:
+        """The scored item within its sample (`compare` pairs runs on it)."""
+        return self.gt_key
 
 
 def score_rows(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vdbench.core.errors import RunFailure
+from vdbench.core.records import Record, doc, optional
 from vdbench.data.predictions import Predictions
 from vdbench.data.schema import Sample
 from vdbench.llm.errors import summarize
@@ -25,6 +26,25 @@ def _flip(label: str) -> str:
     return {"a": "b", "b": "a"}.get(label, label)
 
 
+@dataclass(frozen=True)
+class JudgedSample(Record):
+    """One line of VidDiffBench's judge.jsonl (open mode): what the judge decided for one
+    sample. Published as schemas/judge.viddiffbench.schema.json."""
+
+    sample_key: str
+    matches: dict[str, str | None] = field(metadata=doc(
+        "annotated key -> the predicted key matched to it, or null, as the scorer kept it"))
+    opposite: dict[str, bool] = field(metadata=doc(
+        "annotated key -> whether the judge read its matched prediction as the opposite "
+        "statement (a matched pair whose direction check failed is absent)"))
+    repeated_predictions: list[str] | None = field(default=None, metadata=optional(
+        "predicted keys whose description repeats an earlier one: never matched"))
+    dropped: list[str] | None = field(default=None, metadata=optional(
+        "what the scorer dropped from the judge's matching, and why"))
+    judge_error: str | None = field(default=None, metadata=optional(
+        "the judge's failure for this sample (its differences are counted in err_judge)"))
+
+
 @dataclass
 class _Judged:
     """One sample through the judge: its matching, then its direction decisions."""
@@ -34,19 +54,24 @@ class _Judged:
     status: str
     gt: dict[str, str]
     pred_desc: dict[str, str]
-    log: dict[str, Any]
     matching: dict[str, str | None]
     opposite: dict[str, bool] = field(default_factory=dict)
     unresolved: set[str] = field(default_factory=set)  # matched, direction check failed
+    repeats: list[str] | None = None
+    dropped: list[str] | None = None
+    judge_error: str | None = None
 
     def fail(self, exc: Exception) -> None:
-        self.status, self.log["judge_error"] = "judge_error", summarize(exc)
+        self.status, self.judge_error = "judge_error", summarize(exc)
+
+    def record(self) -> JudgedSample:
+        return JudgedSample(self.sample.sample_key, dict(self.matching), dict(self.opposite),
+                            self.repeats, self.dropped, self.judge_error)
 
     def pairs(self) -> list[tuple[_Judged, str, str]]:
         return [(self, k, v) for k, v in self.matching.items() if v is not None]
 
     def rows(self) -> list[ScoredDifference]:
-        self.log["matches"], self.log["opposite"] = self.matching, self.opposite
         out = []
         for k in self.sample.scored_keys:
             v = self.matching.get(k)
@@ -86,17 +111,15 @@ async def _match(sample: Sample, preds: dict, judge: Judge, status: str,
           for k in (sample.in_annotated_order(keys) if annotated_order else keys)
           if (d := sample.differences_annotated.get(k))}
     pred_desc, repeats = distinct_predictions(preds)
-    judged = _Judged(sample, preds, status, gt, pred_desc, {"sample_key": sample.sample_key},
-                     dict.fromkeys(gt))
-    if repeats:
-        judged.log["repeated_predictions"] = repeats
+    judged = _Judged(sample, preds, status, gt, pred_desc, dict.fromkeys(gt),
+                     repeats=repeats or None)
     if gt and pred_desc:
         try:
             raw = await judge.match(MatchTask(sample.sample_key, sample.action_description, gt,
                                               pred_desc))
             judged.matching, dropped = enforce_matching(raw, list(gt), list(pred_desc))
             if dropped:
-                judged.log["dropped"] = dropped
+                judged.dropped = dropped
         except RunFailure:
             raise
         except Exception as exc:  # a judge failure is recorded, never silently scored
@@ -152,7 +175,7 @@ async def judge_open(
     else:
         batches = [b for j in judged for b in _batches(j.pairs(), direction_batch)]
     await asyncio.gather(*(bounded(lambda b=b: _directions(b, judge)) for b in batches))
-    return [r for j in judged for r in j.rows()], [j.log for j in judged]
+    return [r for j in judged for r in j.rows()], [j.record().to_json() for j in judged]
 
 
 def open_block(rows: list[ScoredDifference]) -> dict[str, Any]:

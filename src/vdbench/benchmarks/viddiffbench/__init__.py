@@ -16,6 +16,7 @@ from vdbench.benchmarks.spec import (
     Reported,
 )
 from vdbench.core.protocol import Protocol
+from vdbench.core.records import Record
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
 from vdbench.data.splits import DOMAINS, HUB_ID, PAPER_FPS, SPLITS
@@ -98,6 +99,12 @@ class VidDiffBench(BenchmarkSpec):
         from vdbench.benchmarks.viddiffbench.scoring import epoch_mean
 
         return epoch_mean(samples, mode, epochs)
+
+    def record_types(self) -> Mapping[str, type[Record]]:
+        from vdbench.scoring.closed import ScoredDifference
+        from vdbench.scoring.open import JudgedSample
+
+        return {"samples": ScoredDifference, "judge": JudgedSample}
 
     def swap_summary(self, mode: str, given: Scored, swapped: Scored, given_preds: Any,
                      swapped_preds: Any, samples: list[Any]) -> dict[str, Any]:

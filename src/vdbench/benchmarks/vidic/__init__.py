@@ -12,6 +12,7 @@ from typing import Any
 from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, LoadedPredictions, Reported
 from vdbench.benchmarks.vidic.board import BOARD
 from vdbench.core.protocol import FramesProtocol, GenerationProtocol, JudgeProtocol, Protocol
+from vdbench.core.records import Record
 from vdbench.core.types import SampleOutput
 from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
@@ -159,6 +160,12 @@ class VidicSpec(BenchmarkSpec):
         pooled = epoch_results(samples, [e.rows for e in epochs])
         return {k: pooled[k] for k in ("n_scored", "coverage", "status_counts", "metrics",
                                        "ci95", "breakdowns")}
+
+    def record_types(self) -> Mapping[str, type[Record]]:
+        from vdbench.benchmarks.vidic.scoring import ScoredItem
+
+        # the judge's log holds the scored items it decided (or failed on), as samples.jsonl
+        return {"samples": ScoredItem, "judge": ScoredItem}
 
     def chance(self, mode: str, results: Mapping[str, Any]) -> float | None:
         """What a text stating no difference scores (the random baseline's generic texts):

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from vdbench.benchmarks.vidic.judge import ChecklistJudge
 from vdbench.benchmarks.vidic.sample import KINDS, VidicSample
 from vdbench.core.errors import RunFailure
+from vdbench.core.records import Record
 from vdbench.llm.errors import summarize
 from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
@@ -27,8 +28,10 @@ GROUPS = ("class", "kind", "domain", "action")
 
 
 @dataclass(frozen=True)
-class ScoredItem:
-    """One line of samples.jsonl: one checklist item."""
+class ScoredItem(Record):
+    """One line of ViDiC-1K's samples.jsonl: one checklist item. judge.jsonl holds the same
+    records for the items the judge decided (or failed on). Published as
+    schemas/samples.vidic.schema.json and schemas/judge.vidic.schema.json."""
 
     sample_key: str
     item_key: str  # d0, d1, ... s0, ...
@@ -41,8 +44,10 @@ class ScoredItem:
     status: str  # the sample's model status ("ok" for a submitted text), or judge_error
     explanation: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+    @property
+    def item(self) -> str:
+        """The scored item within its sample (`compare` pairs runs on it)."""
+        return self.item_key
 
 
 async def judge_checklist(samples: list[VidicSample], responses: dict[str, str],

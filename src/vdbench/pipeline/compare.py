@@ -1,14 +1,16 @@
 """`vdbench compare RUN_A RUN_B`: a paired test between two runs on the same scored items
-(differences, or checklist items)."""
+(differences, or checklist items). Above the benchmarks: each run's samples.jsonl is read
+through its benchmark's record type."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vdbench.benchmarks.records import read_scored
+from vdbench.core import runfiles
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results, load_results
 from vdbench.scoring.stats import N_BOOTSTRAP, binomial_test, cluster_bootstrap
@@ -16,24 +18,14 @@ from vdbench.scoring.stats import N_BOOTSTRAP, binomial_test, cluster_bootstrap
 
 def _load_run(path: Path) -> tuple[Results, dict[tuple[str, str], bool], Path]:
     run = path if path.is_dir() else path.parent
-    results_path, rows_path = run / "results.json", run / "samples.jsonl"
+    results_path, rows_path = run / runfiles.RESULTS, run / runfiles.SAMPLES
     for p in (results_path, rows_path):
         if not p.exists():
             raise InputError(f"{p}: not found (give a run folder holding results.json and "
                              f"samples.jsonl)")
     results = load_results(results_path)
-    try:
-        rows = [json.loads(line) for line in rows_path.read_text().splitlines() if line.strip()]
-        correct = {(r["sample_key"], _item(r)): bool(r["correct"]) for r in rows}
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"{run}: unreadable results ({type(exc).__name__}: {exc})") from None
-    return results, correct, run
-
-
-def _item(row: dict[str, Any]) -> str:
-    """The scored item a row is about, within its sample: an annotated difference
-    (VidDiffBench's gt_key) or a checklist item (ViDiC-1K's item_key)."""
-    return row["gt_key"] if "gt_key" in row else row["item_key"]
+    rows = read_scored(rows_path, results.benchmark)  # the benchmark's typed records
+    return results, {(r.sample_key, r.item): r.correct for r in rows}, run
 
 
 def _comparability(a: Results, b: Results) -> list[str]:
