@@ -28,6 +28,7 @@ from typing import Any
 from vdbench.benchmarks.spec import BenchmarkSpec, LoadedBenchmark, LoadedPredictions
 from vdbench.core.errors import InputError
 from vdbench.core.protocol import AskingProtocol, Protocol
+from vdbench.core.records import Record
 from vdbench.core.types import SampleOutput
 from vdbench.data.schema import VideoRef
 from vdbench.frames.spec import FrameSpec
@@ -135,6 +136,18 @@ def tiny_results(samples: list[TinySample], rows: list[dict[str, Any]]) -> dict[
     }
 
 
+@dataclass(frozen=True)
+class TinyRow(Record):
+    """One line of tinybench's samples.jsonl: one pair."""
+
+    sample_key: str
+    domain: str
+    given: str | None
+    answer: str
+    status: str
+    correct: bool
+
+
 class TinyBench(BenchmarkSpec):
     name = "tinybench"
     title = "TinyBench"
@@ -195,10 +208,12 @@ class TinyBench(BenchmarkSpec):
         for s in samples:
             given = predictions.get(s.sample_key)
             status = (statuses or {}).get(s.sample_key, "ok" if given else "missing")
-            rows.append({"sample_key": s.sample_key, "domain": s.domain, "given": given,
-                         "answer": s.answer, "status": status,
-                         "correct": status == "ok" and given == s.answer})
+            rows.append(TinyRow(s.sample_key, s.domain, given, s.answer, status,
+                                status == "ok" and given == s.answer).to_json())
         return Scored(tiny_results(samples, rows), rows)
+
+    def record_types(self) -> Mapping[str, type[Record]]:
+        return {"samples": TinyRow}
 
     def epoch_mean(self, samples: list[Any], mode: str, epochs: list[Scored]) -> dict[str, Any]:
         pooled = tiny_results(samples, [r for e in epochs for r in e.rows])
