@@ -385,13 +385,16 @@ def test_vllm_prompt_describes_videos_or_frames_as_they_are_sent(server, tmp_pat
     from servers.chat_requests import tiny_clip
     from vdbench.data.loader import load_benchmark
     from vdbench.models.base import EvalItem
+    from vdbench.tasks.base import TaskSet
     from vdbench.tasks.viddiffbench import viddiffbench_tasks
 
     monkeypatch.setenv("VLLM_BASE_URL", server.base_url)
     model = make_model("qwen2-vl-7b", call_context(tmp_path), {"video_input": video_input})
     sample = load_benchmark("mini").samples[0]
     clips = (tiny_clip(0, 3), tiny_clip(1, 3))
-    out = asyncio.run(model.predict(EvalItem(sample, viddiffbench_tasks()["closed"], clips)))
+    tasks = viddiffbench_tasks()
+    model.bind([sample], TaskSet(tasks["closed"], tasks, lambda *_: None))
+    out = asyncio.run(model.predict(EvalItem(sample, tasks["closed"], clips)))
     assert out.n_requests == 1
     text = prompt_text(server.requests[0].body)
     as_video = "video a first, then video b" in text

@@ -8,6 +8,7 @@ from vdbench.core.errors import InputError
 from vdbench.data.hub import extract_zip_safely
 from vdbench.data.loader import Selection, load_benchmark, read_parquet_dir
 from vdbench.data.schema import parse_row, sample_to_row
+from vdbench.data.splits import SPLITS
 
 
 def test_parse_row_keeps_labels_and_parses_json_once():
@@ -98,7 +99,7 @@ def test_selection_filters():
     assert len(Selection(limit=2).apply(rows)) == 2
     assert Selection(split="hard").apply(rows) == []
     with pytest.raises(InputError, match="--split"):
-        Selection(split="extreme").apply(rows)
+        Selection(split="extreme").check_split(SPLITS)
 
 
 def test_mini_loads_with_all_splits():

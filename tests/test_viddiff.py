@@ -563,7 +563,8 @@ def test_the_method_samples_at_its_own_rates_unless_the_user_set_them(method, ca
 
     protocol_frame_spec = get_benchmark("viddiffbench").frame_spec
 
-    ctx = dataclasses.replace(call_context(cache, base_url=method.base_url), protocol=PAPER)
+    paper = get_benchmark("viddiffbench").adapt_protocol(PAPER)  # as a run's context holds it
+    ctx = dataclasses.replace(call_context(cache, base_url=method.base_url), protocol=paper)
     model = make_model("viddiff", ctx, {"viddiff.embedder": "offline"})
     run = protocol_frame_spec(PAPER)
     spec = model.frames_for(run)

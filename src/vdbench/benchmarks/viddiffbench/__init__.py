@@ -20,6 +20,7 @@ from vdbench.core.records import Record
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
 from vdbench.data.splits import DOMAINS, HUB_ID, PAPER_FPS, SPLITS
+from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings
 from vdbench.tasks.base import Task
@@ -55,6 +56,9 @@ class VidDiffBench(BenchmarkSpec):
             return protocol
         frames = dataclasses.replace(protocol.frames, fps_by_domain=dict(PAPER_FPS))
         return dataclasses.replace(protocol, frames=frames)
+
+    def frame_spec(self, protocol: Protocol) -> FrameSpec:
+        return super().frame_spec(self.adapt_protocol(protocol))
 
     def tasks(self, prompts_dir: Path | None) -> Mapping[str, Task]:
         from vdbench.tasks.viddiffbench import viddiffbench_tasks
