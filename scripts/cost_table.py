@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # so the script runs from a checkout without installing
 
-from vdbench.data.splits import (  # noqa: E402
+from vdbench.data.viddiffbench_facts import (  # noqa: E402
     PAPER_DOMAIN_COUNTS,
     PAPER_SPLIT_COUNTS,
     PAPER_TOTALS,
@@ -302,8 +302,9 @@ def judge_estimate(rows: list[dict]) -> dict[str, dict]:
     per pair (gpt-4o), and direction checks of the matched pairs, 6 a call, on gpt-4o-mini
     (across samples under paper, within each sample under fast). Text only, ~4 characters a
     token (as the dry run counts text), predictions as long as the annotated descriptions."""
-    from vdbench.core.protocol import PROTOCOLS as VD_PROTOCOLS
     from vdbench.llm.aliases import ALIASES as VD_ALIASES
+
+    from vdbench.core.protocol import PROTOCOLS as VD_PROTOCOLS
     from vdbench.llm.cost import PRICES
     from vdbench.tasks.prompts import PromptSet
 

@@ -18,8 +18,13 @@ from vdbench.cli.data_check import COMMANDS, add_commands
 from vdbench.core.errors import InputError
 from vdbench.data.loader import MINI_DIR, load_benchmark
 from vdbench.data.schema import parse_row, trim_span
-from vdbench.data.splits import PAPER_DOMAIN_COUNTS, PAPER_SPLIT_COUNTS, PAPER_TOTALS, SPLITS
-from vdbench.data.splits import PAPER_FPS as LMM_FPS
+from vdbench.data.viddiffbench_facts import (
+    PAPER_DOMAIN_COUNTS,
+    PAPER_SPLIT_COUNTS,
+    PAPER_TOTALS,
+    SPLITS,
+)
+from vdbench.data.viddiffbench_facts import PAPER_FPS as LMM_FPS
 
 PARQUET = "data/test-00000-of-00001.parquet"
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
-from vdbench.data.splits import PAPER_FPS
+from vdbench.data.viddiffbench_facts import PAPER_FPS
 from vdbench.frames import (
     Clip,
     FramePreparer,

@@ -21,7 +21,7 @@ from board_helpers import (
 )
 from vdbench.benchmarks.viddiffbench.reported import CLOSED_ACCURACY, OPEN_RECALL
 from vdbench.cli.main import main as vdbench_main
-from vdbench.data.splits import HUB_ID
+from vdbench.data.viddiffbench_facts import HUB_ID
 from vdbench.leaderboard.build import build
 from vdbench.leaderboard.plot import draw, panels, x_range
 from vdbench.leaderboard.publish import write

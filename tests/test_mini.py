@@ -16,7 +16,7 @@ from PIL import Image
 
 import vdbench
 from vdbench.data.schema import Sample, VideoRef, parse_row
-from vdbench.data.splits import DOMAINS, SPLITS, split_of_action
+from vdbench.data.viddiffbench_facts import DOMAINS, SPLITS, split_of_action
 
 MINI = Path(vdbench.__file__).parent / "data" / "mini"
 PARQUET = MINI / "data" / "test-00000-of-00001.parquet"

@@ -8,7 +8,7 @@ from vdbench.core.errors import InputError
 from vdbench.data.hub import extract_zip_safely
 from vdbench.data.loader import Selection, load_benchmark, read_parquet_dir
 from vdbench.data.schema import parse_row, sample_to_row
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 
 
 def test_parse_row_keeps_labels_and_parses_json_once():

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vdbench.data.schema import Difference, Label, Sample, VideoRef, sample_to_row
-from vdbench.data.splits import split_of_action
+from vdbench.data.viddiffbench_facts import split_of_action
 
 from . import ballsports, diving, fitness, music, surgery
 from .render import first_kept_frame, render

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from vdbench.core.errors import InputError
-from vdbench.data.splits import (
+from vdbench.data.viddiffbench_facts import (
     DOMAINS,
     PAPER_DOMAIN_COUNTS,
     PAPER_SPLIT_COUNTS,

@@ -8,7 +8,7 @@ from typing import NoReturn
 
 from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK, benchmark_names
 from vdbench.core import defaults
-from vdbench.data.splits import DOMAINS, SPLITS
+from vdbench.data.viddiffbench_facts import DOMAINS, SPLITS
 from vdbench.scoring.judge.select import DEFAULT_JUDGE, JUDGE_HELP, spec_of_recorded
 from vdbench.scoring.localization import DEFAULT_TOLERANCE_S
 

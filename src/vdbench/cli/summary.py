@@ -8,7 +8,7 @@ from rich.table import Table
 
 from vdbench.benchmarks.catalog import DEFAULT_BENCHMARK, get_benchmark
 from vdbench.core.results import Results
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 
 
 def _pct(x: float | None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from vdbench.core.config import resolve_cache_dir
 from vdbench.core.errors import InputError, RunFailure, require
-from vdbench.data.splits import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
+from vdbench.data.viddiffbench_facts import HUB_VIDEO_ZIPS, SPLIT_ACTIONS
 
 
 def _domains_for(selection) -> set[str]:

@@ -12,7 +12,7 @@ from vdbench.core.errors import InputError
 from vdbench.core.suggest import did_you_mean
 from vdbench.data.loaded import LoadedBenchmark
 from vdbench.data.schema import Sample, outside, parse_row
-from vdbench.data.splits import HUB_ID, SPLITS, VIDEO_SOURCES
+from vdbench.data.viddiffbench_facts import HUB_ID, SPLITS, VIDEO_SOURCES
 
 MINI_DIR = Path(__file__).parent / "mini"
 # What a reader must know about a number scored on mini, wherever it is shown.

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal
 
 from vdbench.core.errors import InputError
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 
 Label = Literal["a", "b", "c"]
 LABELS = ("a", "b", "c")

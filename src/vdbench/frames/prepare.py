@@ -16,7 +16,7 @@ from pathlib import Path
 from vdbench.core import defaults
 from vdbench.core.errors import InputError
 from vdbench.data.schema import Sample, VideoRef
-from vdbench.data.splits import VIDEO_SOURCES
+from vdbench.data.viddiffbench_facts import VIDEO_SOURCES
 from vdbench.frames.encode import encode_frame
 from vdbench.frames.spec import FrameSpec, select_frames
 from vdbench.frames.store import CACHE_VERSION, ClipStore, content_fingerprint

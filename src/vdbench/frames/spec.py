@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeVar
 
 from vdbench.core.errors import InputError
 from vdbench.data.schema import VideoRef
-from vdbench.data.splits import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
+from vdbench.data.viddiffbench_facts import DOMAINS, PAPER_FPS, PAPER_MAX_FRAMES
 from vdbench.frames.sizing import PixelBudget, shown_size
 
 

@@ -17,7 +17,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vdbench.data.splits import HUB_ID
+from vdbench.data.viddiffbench_facts import HUB_ID
 from vdbench.leaderboard.records import Row
 from vdbench.leaderboard.table import MODES, Leaderboard, Table
 

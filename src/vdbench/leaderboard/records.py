@@ -13,7 +13,7 @@ from typing import Any, Literal
 from vdbench.core.errors import InputError
 from vdbench.core.results import VIDDIFFBENCH, Results
 from vdbench.data.loader import is_mini
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 from vdbench.leaderboard.layout import layout_of
 from vdbench.scoring.judge.select import judge_heading
 

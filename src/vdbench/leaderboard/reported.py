@@ -10,7 +10,7 @@ from vdbench.benchmarks.spec import Reported
 from vdbench.benchmarks.viddiffbench.reported import PAPER
 from vdbench.core.errors import InputError
 from vdbench.core.results import VIDDIFFBENCH
-from vdbench.data.splits import HUB_ID
+from vdbench.data.viddiffbench_facts import HUB_ID
 from vdbench.leaderboard.records import Cell, Row
 
 PAPER_REVISION = "as published"

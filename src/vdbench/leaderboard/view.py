@@ -10,7 +10,7 @@ from pathlib import Path, PurePath
 from urllib.parse import quote
 
 from vdbench.core.results import VIDDIFFBENCH
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 from vdbench.leaderboard.layout import layout_of
 from vdbench.leaderboard.records import Cell, Row
 from vdbench.leaderboard.table import SIGNIFICANCE, Table

@@ -22,7 +22,7 @@ from vdbench.llm.runtime import Runtime
 from vdbench.llm.types import ChatReply, ChatRequest, GenerationConfig
 from vdbench.models.base import EvalItem, Model, PromptSize
 from vdbench.tasks.base import Task, TaskSet
-from vdbench.tasks.closed import TOLERANT
+from vdbench.tasks.pair_layout import TOLERANT
 
 DEFAULT_GENERATION = GenerationProtocol()
 

@@ -11,7 +11,7 @@ from typing import Any
 from vdbench.core.records import Record
 from vdbench.data.predictions import Predictions
 from vdbench.data.schema import Sample
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
 

@@ -8,7 +8,8 @@ from vdbench.core.protocol import AskingProtocol
 from vdbench.core.types import DiffPrediction, SampleOutput, Status
 from vdbench.data.schema import Sample
 from vdbench.frames.types import Clip
-from vdbench.llm.types import ChatRequest, GenerationConfig, TextPart, VideoPart
+from vdbench.llm.types import ChatRequest, GenerationConfig
+from vdbench.tasks.pair_layout import TOLERANT, templates, video_layout, video_parts
 from vdbench.tasks.parsing import (
     extract_json_object,
     label_pairs_in_prose,
@@ -16,26 +17,6 @@ from vdbench.tasks.parsing import (
     strict_label,
 )
 from vdbench.tasks.prompts import PromptSet
-
-# How the two videos are described: as frames, or as videos (`ProviderAdapter.sends_video`).
-LAYOUTS = {False: "video_layout", True: "video_layout_video"}
-TOLERANT = AskingProtocol()  # fast's asking: vdbench's labelled layout, tolerant labels
-
-
-def templates(task: str, as_video: bool = False) -> tuple[str, str]:
-    """The templates (tasks/templates/NAME.txt) a task sends to a model shown frames, or
-    videos."""
-    return (task, LAYOUTS[as_video])
-
-
-def video_layout(clips: tuple[Clip, Clip], prompts: PromptSet | None = None,
-                 as_video: bool = False) -> str:
-    """Each video's own rate: the per-video frame cap can sample the two at different rates."""
-    return (prompts or PromptSet.default()).render(
-        LAYOUTS[as_video], n_a=len(clips[0]), n_b=len(clips[1]), fps_a=clips[0].fps,
-        fps_b=clips[1].fps,
-        # the reference prints one rate, video b's, as int(fps_original / step)
-        fps_int=int(clips[1].fps))
 
 
 def prompt_hash(prompts: PromptSet, as_video: bool = False) -> str:
@@ -62,22 +43,6 @@ def closed_prompt_text(sample: Sample, clips: tuple[Clip, Clip],
         # strict answers ask for what the reference asks: each key's description and label
         example=full_example if asking.answers == "strict" else flat_example,
         full_example=full_example,
-    )
-
-
-def video_parts(text: str, clips: tuple[Clip, Clip], layout: str = "labelled") -> tuple:
-    """labelled: the prompt's first line, then video a, then video b, then the rest of the
-    prompt. reference: the whole prompt, then video a, then video b, with no labels."""
-    if layout == "reference":
-        return (TextPart(text), VideoPart(clips[0], "a"), VideoPart(clips[1], "b"))
-    intro, _, rest = text.partition("\n")
-    return (
-        TextPart(intro),
-        TextPart("Video a:"),
-        VideoPart(clips[0], "a"),
-        TextPart("Video b:"),
-        VideoPart(clips[1], "b"),
-        TextPart(rest),
     )
 
 

@@ -7,7 +7,7 @@ from vdbench.core.types import DiffPrediction, SampleOutput
 from vdbench.data.schema import Sample
 from vdbench.frames.types import Clip
 from vdbench.llm.types import ChatRequest, GenerationConfig
-from vdbench.tasks.closed import TOLERANT, templates, video_layout, video_parts
+from vdbench.tasks.pair_layout import TOLERANT, templates, video_layout, video_parts
 from vdbench.tasks.parsing import (
     extract_json_list,
     extract_json_object,

@@ -14,6 +14,7 @@ from vdbench.llm.types import ChatRequest, GenerationConfig
 from vdbench.tasks import closed
 from vdbench.tasks import open as open_mode
 from vdbench.tasks.base import Draw, Task
+from vdbench.tasks.pair_layout import templates
 from vdbench.tasks.prompts import PromptSet
 
 # Content-free statements for open mode: what a model that ignores the videos could say.
@@ -40,7 +41,7 @@ class ClosedTask(Task):
         return closed.parse_closed_reply(sample, text, asking)
 
     def templates(self, as_video: bool) -> tuple[str, ...]:
-        return closed.templates("closed", as_video)
+        return templates("closed", as_video)
 
     def random_output(self, sample: Sample, draw: Draw) -> SampleOutput:
         return SampleOutput(sample.sample_key, {
@@ -64,7 +65,7 @@ class OpenTask(Task):
         return open_mode.parse_open_reply(sample, text, asking)
 
     def templates(self, as_video: bool) -> tuple[str, ...]:
-        return closed.templates("open", as_video)
+        return templates("open", as_video)
 
     def random_output(self, sample: Sample, draw: Draw) -> SampleOutput:
         rng = draw(sample.sample_key, "open")

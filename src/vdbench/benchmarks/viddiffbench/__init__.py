@@ -19,7 +19,7 @@ from vdbench.core.protocol import Protocol
 from vdbench.core.records import Record
 from vdbench.core.results import HEADLINE
 from vdbench.core.types import SampleOutput
-from vdbench.data.splits import DOMAINS, HUB_ID, PAPER_FPS, SPLITS
+from vdbench.data.viddiffbench_facts import DOMAINS, HUB_ID, PAPER_FPS, SPLITS
 from vdbench.frames.spec import FrameSpec
 from vdbench.llm.context import CallContext
 from vdbench.scoring.settings import Scored, ScoringSettings

@@ -4,7 +4,7 @@ docs/protocol.md): copied, not reproduced by vdbench."""
 from __future__ import annotations
 
 from vdbench.benchmarks.spec import Reported
-from vdbench.data.splits import SPLITS
+from vdbench.data.viddiffbench_facts import SPLITS
 
 PAPER = "arXiv 2503.07860, ICLR 2025"
 PAPER_OPEN_JUDGE = "gpt-4o-2024-08-06 (matching), gpt-4o-mini (flip check)"

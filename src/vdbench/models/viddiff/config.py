@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from vdbench.core.errors import InputError
 from vdbench.core.protocol import Protocol, by_protocol
-from vdbench.data.splits import PAPER_FPS
+from vdbench.data.viddiffbench_facts import PAPER_FPS
 from vdbench.llm.providers import registry
 
 LOCALIZERS = ("clip", "random", "oracle")

@@ -1,5 +1,5 @@
-"""Benchmark facts from the paper (docs/protocol.md): splits, domains, frame rates, video
-sources."""
+"""VidDiffBench's facts from the paper (docs/protocol.md): its hub id, splits, domains,
+per-domain frame rates, video sources, and the paper's counts."""
 
 from __future__ import annotations
 
