@@ -4,7 +4,8 @@ Three things, none of which needs a model:
 
 1. Counts: pairs and labelled differences (a, b, c) per split, domain and action, beside the
    paper's figures (data/viddiffbench_facts.py: PAPER_TOTALS, PAPER_DOMAIN_COUNTS,
-   PAPER_SPLIT_COUNTS). A partial copy (the bundled mini benchmark, a copy without some domains) is reported as such.
+   PAPER_SPLIT_COUNTS). A partial copy (the bundled mini benchmark, a copy without some
+   domains) is reported as such.
 2. Videos: each one is probed (frames.probe) and its frames_trim checked against the frames
    there are. A missing video is reported per domain, with where that domain's videos come
    from; it is not a problem by itself. An unreadable video or a trim outside its video is.
@@ -14,7 +15,8 @@ Three things, none of which needs a model:
       [start, stop) spans) - 1. This is the reading vdbench uses (scoring/localization.py,
       docs/protocol.md).
    B. indices into the frames sampled at the protocol's per-domain rate
-      (data.viddiffbench_facts.PAPER_FPS), step int(clip fps / rate) as in frames.spec.select_frames: 0 .. len(clip[::step]) - 1.
+      (data.viddiffbench_facts.PAPER_FPS), step int(clip fps / rate) as in
+      frames.spec.select_frames: 0 .. len(clip[::step]) - 1.
    B's range always lies inside A's, so no index fits B but not A: the data can rule B out (an
    index past B's range) or rule A out, never the other way round. An index past A's range is
    a problem. The length of a clip needs its video (the probe's frame count) unless frames_trim
