@@ -141,7 +141,7 @@ def test_hostile_text_is_escaped_and_keeps_its_whitespace(run, work):
     outputs = _jsonl(copy / "outputs.jsonl")
     evil_text = f"Video A:\n    {EVIL} &amp; <b>bold</b>\n\n  end"
     outputs[0].update(response=evil_text, raw=evil_text)
-    outputs[1].update(status="error", error=EVIL, response=None, raw='</pre><img src=x>')
+    outputs[1].update(status="api_error", error=EVIL, response=None, raw='</pre><img src=x>')
     (copy / "outputs.jsonl").write_text("".join(json.dumps(o) + "\n" for o in outputs))
     rows = _jsonl(copy / "samples.jsonl")
     for r in rows:
@@ -158,7 +158,7 @@ def test_hostile_text_is_escaped_and_keeps_its_whitespace(run, work):
     assert "<small>&lt;script&gt;alert(1)&lt;/script&gt;</small>" in sec  # the explanation
     assert "raw reply" not in sec  # the same text as the response: shown once
     failed = _sections(html)[outputs[1]["sample_key"]]
-    assert "no text: the model&#x27;s output is error" in failed
+    assert "no text: the model&#x27;s output is api_error" in failed
     assert "error: &lt;script&gt;" in failed and "&lt;/pre&gt;&lt;img src=x&gt;" in failed
 
 

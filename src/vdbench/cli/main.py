@@ -201,14 +201,15 @@ def cmd_frames(args: argparse.Namespace) -> int:
         from vdbench.frames.prepare import FramePreparer
 
         benchmark = get_benchmark(args.benchmark)
-        if args.benchmark:  # what its paper protocol shows, with --fps etc. on top
+        chosen = "benchmark" not in getattr(args, "defaulted", [])
+        if chosen:  # what its paper protocol shows, with --fps etc. on top
             from vdbench.core.protocol import get_protocol
 
             protocol = benchmark.adapt_protocol(get_protocol(defaults.PROTOCOL))
             spec = dataclasses.replace(benchmark.frame_spec(protocol), **_frame_overrides(args))
         bench = benchmark.load(args.data, Selection(), video_root=args.video_root,
                                cache_dir=args.cache_dir, skip_missing=False,
-                               check_videos=bool(args.benchmark), revision=None)
+                               check_videos=chosen, revision=None)
         sample = next((s for s in bench.samples if s.sample_key == args.sample), None)
         if sample is None:
             raise InputError(f"--sample: {args.sample!r} is not a sample of --data {args.data}")

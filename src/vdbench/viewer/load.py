@@ -6,11 +6,11 @@ no outputs.jsonl, a closed run no judge.jsonl) is simply absent."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.catalog import get_benchmark
+from vdbench.benchmarks.records import read_run_records
 from vdbench.core.errors import InputError
 from vdbench.core.results import Results, load_results
 from vdbench.data.loader import Selection
@@ -18,30 +18,8 @@ from vdbench.frames.spec import FrameSpec
 from vdbench.viewer.kinds import view_of
 from vdbench.viewer.records import RunRecord, SampleRecord
 
-__all__ = ["RunRecord", "SampleRecord", "frame_spec_of", "load_run", "read_jsonl",
+__all__ = ["RunRecord", "SampleRecord", "frame_spec_of", "load_run",
            "selection_of"]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]] | None:
-    """The objects of a JSON-lines file, or None when the file does not exist."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: unreadable ({exc})") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {n}: invalid JSON ({exc.msg})") from None
-        if not isinstance(value, dict) or not isinstance(value.get("sample_key"), str):
-            raise InputError(f"{path}: line {n}: expected an object with a sample_key")
-        out.append(value)
-    return out
 
 
 def frame_spec_of(results: Results) -> tuple[FrameSpec, bool]:
@@ -93,11 +71,12 @@ def load_run(run: Path, *, cache_dir: Path | None = None,
         warnings.append(f"the run was scored on dataset revision {recorded_rev}, but "
                         f"{data} is now at {bench.revision}: samples may differ")
 
-    rows = read_jsonl(run / "samples.jsonl")
-    if rows is None:
+    files = read_run_records(run, results.benchmark)  # each line checked by its type
+    if files.samples is None:
         raise InputError(f"{run}: no samples.jsonl (not a run or scored folder)")
-    outputs = read_jsonl(run / "outputs.jsonl") or []
-    judge = read_jsonl(run / "judge.jsonl") or []
+    rows = [r.to_json() for r in files.samples]
+    outputs = [o.to_json() for o in files.outputs or []]
+    judge = [j.to_json() for j in files.judge or []]
 
     preds_source: str | None = None
     preds: dict[str, Any] = {}

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vdbench.core.results import Results
 from vdbench.data.loaded import LoadedBenchmark
 from vdbench.frames.spec import FrameSpec
-
-if TYPE_CHECKING:  # kinds.py imports the shaping modules, which import these records
-    from vdbench.viewer.kinds import BenchmarkView
 
 
 @dataclass
@@ -54,4 +51,6 @@ class RunRecord:
     frame_spec_recorded: bool  # False: the model used no frames; the default spec is shown
     predictions_source: str | None  # the file the predictions were read from
     warnings: list[str]
-    view: BenchmarkView  # how the page draws this benchmark's runs
+    # how the page draws this benchmark's runs: a kinds.BenchmarkView (not named here: kinds
+    # imports the shaping modules, which import these records)
+    view: Any
