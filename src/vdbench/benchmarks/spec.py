@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vdbench.benchmarks.board_layout import Layout
+from vdbench.core.errors import InputError
 from vdbench.core.protocol import Protocol
 from vdbench.core.records import Record
 from vdbench.core.types import SampleOutput
@@ -115,7 +116,7 @@ class BenchmarkSpec(ABC):
         return False
 
     def make_judge(self, spec: str, ctx: CallContext) -> Any:
-        raise NotImplementedError(f"{self.name} has no judge")
+        raise InputError(f"--judge: {self.title} has no judge (its tasks are scored without one)")
 
     @abstractmethod
     async def score(self, samples: list[Any], predictions: Any, settings: ScoringSettings, *,
@@ -138,7 +139,7 @@ class BenchmarkSpec(ABC):
 
     def swap_summary(self, mode: str, given: Scored, swapped: Scored, given_preds: Any,
                      swapped_preds: Any, samples: list[Any]) -> dict[str, Any]:
-        raise NotImplementedError(f"{self.name} does not define --swap")
+        raise InputError(f"--swap: {self.title} does not define the swapped order")
 
     async def estimate_judge(self, samples: list[Any], judge_spec: str,
                              ctx: CallContext) -> None:
@@ -161,4 +162,4 @@ class BenchmarkSpec(ABC):
                             concurrency: int) -> dict[str, Any]:
         """A judge's agreement with the human decisions of a gold set (the benchmark's own
         by default): `vdbench judge-eval --benchmark NAME`."""
-        raise NotImplementedError(f"{self.name} has no judge to measure")
+        raise InputError(f"judge-eval: {self.title} has no judge to measure")

@@ -257,7 +257,9 @@ def cmd_benchmarks(args: argparse.Namespace) -> int:
 
     for name in benchmark_names():
         spec = get_benchmark(name)
-        print(f"{name}\t{spec.title}\ttasks: {', '.join(spec.modes)}\t{spec.citation}")
+        axes = "; ".join(f"--{k} {v}" for k, v in spec.axes.items()) or "-"
+        print(f"{name}\t{spec.title}\ttasks: {', '.join(spec.modes)}\tselect: {axes}\t"
+              f"{spec.citation}")
     return 0
 
 
