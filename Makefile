@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 MODEL  ?= random
 SPLIT  ?= all
-MODE   ?= closed
+BENCHMARK ?= viddiffbench
+MODE   ?=# empty: the benchmark's first task (VidDiffBench: closed)
 DATA   ?= mini
 ARGS   ?=
 VLLM_PORT ?= 8000
@@ -30,7 +31,8 @@ install: $(BIN)/vdbench
 install-judge: $(VENV)/.judge
 
 eval: install
-	$(BIN)/vdbench eval --model $(MODEL) --split $(SPLIT) --mode $(MODE) --data $(DATA) $(ARGS)
+	$(BIN)/vdbench eval --benchmark $(BENCHMARK) --model $(MODEL) --split $(SPLIT) \
+		$(if $(MODE),--mode $(MODE)) --data $(DATA) $(ARGS)
 
 test: install-judge
 	$(BIN)/python -m pytest
@@ -112,8 +114,9 @@ VLLM_URL ?= http://localhost:$(VLLM_PORT)/v1
 VLLM_CONCURRENCY ?= $(shell echo $$((8 * $(DP))))
 .PHONY: vllm-eval
 vllm-eval: install
-	VLLM_BASE_URL=$(VLLM_URL) $(BIN)/vdbench eval --model $(MODEL) --split $(SPLIT) \
-		--mode $(MODE) --data $(DATA) --concurrency $(VLLM_CONCURRENCY) $(ARGS)
+	VLLM_BASE_URL=$(VLLM_URL) $(BIN)/vdbench eval --benchmark $(BENCHMARK) --model $(MODEL) \
+		--split $(SPLIT) $(if $(MODE),--mode $(MODE)) --data $(DATA) \
+		--concurrency $(VLLM_CONCURRENCY) $(ARGS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
