@@ -27,9 +27,6 @@ SELECTION = ("domain", "action", "per_action", "limit")
 
 def _config(model: str, data: str, split: str, mode: str | None, out: str | Path | None,
             options: Mapping[str, Any]) -> EvalConfig:
-    positional = {"model", "data", "split", "mode", "out"} & set(options)
-    if positional:
-        raise InputError(f"{', '.join(sorted(positional))}: given twice")
     return eval_config({**options, "model": model, "data": data, "split": split,
                         "mode": mode, "out": out})
 
