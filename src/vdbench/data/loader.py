@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from vdbench.core.errors import InputError
 from vdbench.core.suggest import did_you_mean
@@ -172,6 +174,29 @@ def _looks_like_path(data: str) -> bool:
             or data.count("/") != 1)
 
 
+def read_local(data: str, revision: str | None, *, mini_dir: Path,
+               read: Callable[[Path], tuple[list[Any], str]], mini_rev: Callable[[], str],
+               layout: str, hub_example: str) -> tuple[Path, str, list[Any], str] | None:
+    """`--data` as a benchmark's bundled mini or a local folder, read by `read` (samples and
+    the data's content hash): its root, source name, samples and revision; None for a hub
+    id, which the caller fetches. A folder holding exactly mini's data is mini. InputError for
+    a path that is no folder, or a revision given for local data."""
+    if revision is not None and (data == "mini" or Path(data).is_dir()):
+        raise InputError(f"--data-revision: only a hub id has revisions, not --data {data}")
+    if data == "mini":
+        samples, rev = read(mini_dir)
+        return mini_dir, "mini", samples, rev
+    if Path(data).is_dir():
+        root = Path(data).resolve()
+        samples, rev = read(root)
+        return root, "mini" if rev == mini_rev() else str(root), samples, rev
+    if _looks_like_path(data):
+        what = "is a file, not a folder" if Path(data).exists() else "does not exist"
+        raise InputError(f"--data {data}: {what} (give 'mini', {layout}, or a hub id like "
+                         f"{hub_example})")
+    return None
+
+
 def load_benchmark(
     data: str = "mini",
     selection: Selection | None = None,
@@ -185,20 +210,11 @@ def load_benchmark(
     """The samples of `data` ("mini", a local folder, or a hub id pinned to `revision`)."""
     selection = selection or Selection()
     selection.check_split(SPLITS)
-    if revision is not None and (data == "mini" or Path(data).is_dir()):
-        raise InputError(f"--data-revision: only a hub id has revisions, not --data {data}")
-    if data == "mini":
-        root, source = MINI_DIR, "mini"
-        samples, revision = read_parquet_dir(root)
-    elif Path(data).is_dir():
-        root, source = Path(data).resolve(), str(Path(data).resolve())
-        samples, revision = read_parquet_dir(root)
-        if revision == mini_revision():  # a copy of mini is mini, wherever it lies
-            source = "mini"
-    elif _looks_like_path(data):
-        what = "is a file, not a folder" if Path(data).exists() else "does not exist"
-        raise InputError(f"--data {data}: {what} (give 'mini', a folder in the hub layout, or "
-                         f"a hub id like {HUB_ID})")
+    local = read_local(data, revision, mini_dir=MINI_DIR, read=read_parquet_dir,
+                       mini_rev=mini_revision, layout="a folder in the hub layout",
+                       hub_example=HUB_ID)
+    if local is not None:
+        root, source, samples, revision = local
     else:
         from vdbench.data.hub import fetch_hub
 

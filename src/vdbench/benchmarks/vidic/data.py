@@ -36,7 +36,7 @@ from vdbench.benchmarks.vidic.sample import (
 )
 from vdbench.core.errors import InputError
 from vdbench.core.suggest import did_you_mean
-from vdbench.data.loader import Selection, _looks_like_path, escaping_videos, missing_videos
+from vdbench.data.loader import Selection, escaping_videos, missing_videos, read_local
 from vdbench.data.schema import VideoRef, path_problem
 
 HUB_ID = "NJU-LINK/ViDiC-1K"
@@ -301,25 +301,16 @@ def load_vidic(
     paths leading outside the video root, list missing videos (or skip their pairs) and read
     each video's frame rate from its header; without it fps_original is FPS_UNKNOWN."""
     selection = selection if selection is not None else Selection()
-    if revision is not None and (data == "mini" or Path(data).is_dir()):
-        raise InputError(f"--data-revision: only a hub id has revisions, not --data {data}")
-    hub = False
-    if data == "mini":
-        root, source = MINI_DIR, "mini"
-        samples, revision = read_folder(root)
-    elif Path(data).is_dir():
-        root, source = Path(data).resolve(), str(Path(data).resolve())
-        samples, revision = read_folder(root)
-        if revision == mini_revision():  # a copy of mini is mini, wherever it lies
-            source = "mini"
-    elif _looks_like_path(data):
-        what = "is a file, not a folder" if Path(data).exists() else "does not exist"
-        raise InputError(f"--data {data}: {what} (give 'mini', a folder in ViDiC-1K's layout "
-                         f"({CHECKLIST} and data/), or a hub id like {HUB_ID})")
+    local = read_local(data, revision, mini_dir=MINI_DIR, read=read_folder,
+                       mini_rev=mini_revision,
+                       layout=f"a folder in ViDiC-1K's layout ({CHECKLIST} and data/)",
+                       hub_example=HUB_ID)
+    hub = local is None
+    if local is not None:
+        root, source, samples, revision = local
     else:
         from vdbench.benchmarks.vidic.hub import fetch_checklist
 
-        hub = True
         root, revision = fetch_checklist(data, cache_dir=cache_dir, revision=revision)
         samples, _ = read_folder(root)
         source = data
